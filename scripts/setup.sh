@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs, on a fresh Debian bookworm machine, every package dae's build, tests and pipeline need.
+# Only what is missing is installed, so a second run costs nothing. Pass --with-torch to also install
+# the PyTorch / scikit-learn references (needed only to regenerate fixtures and for benchmarks).
+set -euo pipefail
+packages=(cmake g++ make pkg-config libeigen3-dev catch2 libbenchmark-dev libstb-dev
+          nlohmann-json3-dev zlib1g-dev doxygen)
+if [[ "${1:-}" == "--with-torch" ]]; then
+  packages+=(python3 python3-torch python3-sklearn python3-scipy python3-numpy)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""
+  [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
