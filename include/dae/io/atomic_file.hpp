@@ -129,10 +129,12 @@ inline std::vector<std::byte> read_file_bytes(const std::filesystem::path& path)
 inline void write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes) {
   if (path.filename().empty()) throw Error(path.string() + ": not a file name");
   const std::filesystem::path dir = path.parent_path();
-  std::string pattern =
-      ((dir.empty() ? std::filesystem::path(".") : dir) / ("." + path.filename().string() + ".tmp."))
-          .string() +
-      "XXXXXX";
+  // Hidden name next to the target: "<dir>/.<name>.tmp.XXXXXX" (appended piecewise: GCC 12's
+  // -Wrestrict misfires on `"literal" + std::string` at -O2 and above).
+  std::string temp_name = ".";
+  temp_name += path.filename().string();
+  temp_name += ".tmp.XXXXXX";
+  std::string pattern = ((dir.empty() ? std::filesystem::path(".") : dir) / temp_name).string();
   const int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
   if (fd < 0) throw Error(detail::errno_message(path, "cannot create a temporary file", errno));
   detail::FdGuard guard(fd);
