@@ -1,0 +1,666 @@
+// Lloyd k-means with greedy k-means++ seeding: the clustering step of the reference pipeline
+// (k = 10 clusters of the 48,000 four-dimensional latent codes, 20 restarts, best by inertia).
+//
+// The algorithm follows scikit-learn's KMeans(algorithm="lloyd") step for step, so that the two
+// can be compared restart for restart: greedy k-means++ (2 + floor(ln k) candidates per step drawn
+// by D² weighting, the one with the lowest potential wins), Lloyd iterations that stop when no
+// label changes or when the summed squared centre shift falls to tol times the mean per-feature
+// variance, empty clusters moved to the points farthest from their centres, and one last
+// assignment so the labels match the returned centres.
+//
+// Points are float, row-major (N, D); every sum (centres, inertia, potentials) is accumulated in
+// double. D is a template parameter, so the inner distance loop is unrolled for the real case
+// (D = 4); `kmeans(points, dim, options)` is the run-time-D entry point.
+//
+// Determinism: all randomness comes from dae::Rng, restart r drawing from stream r of the seed,
+// so a restart's result does not depend on the others. Work is split into fixed chunks of
+// kChunk points; every sum is formed per chunk, then the chunk sums are added in chunk order. The
+// grouping of the additions therefore never depends on the thread count, and the result is
+// bit-identical for any `threads`. With at least as many restarts as threads, the restarts run in
+// parallel (each one serially over its chunks); otherwise the chunks of one restart run in
+// parallel. Either way the arithmetic is the same.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#include "dae/error.hpp"
+#include "dae/rng.hpp"
+
+namespace dae::cluster {
+
+/// Marks a run-time dimension in `kmeans<D>`: `kmeans<kDynamic>` reads D from its argument.
+inline constexpr int kDynamic = 0;
+
+/// Options of `kmeans`, with scikit-learn's meanings and defaults (except `n_init`, which is
+/// explicit here: scikit-learn 1.2 defaults to 10).
+struct KMeansOptions {
+  int k = 8;              ///< number of clusters, 1 <= k <= N
+  int n_init = 10;        ///< independent k-means++ restarts; the lowest inertia is kept
+  int max_iter = 300;     ///< Lloyd iterations per restart, at most
+  double tol = 1e-4;      ///< relative tolerance: tol * mean per-feature variance bounds the shift
+  std::uint64_t seed = 0; ///< restart r draws from dae::Rng(seed, r)
+  int threads = 0;        ///< worker threads; 0 = all available. Does not change the result.
+};
+
+/// What `kmeans` returns: the best restart (lowest inertia; the earliest one on a tie).
+struct KMeansResult {
+  int k = 0;                        ///< number of clusters
+  int dim = 0;                      ///< dimension D of the points
+  std::vector<double> centres;      ///< (k, D) row-major
+  std::vector<int> labels;          ///< (N): index of the nearest centre of each point
+  double inertia = 0.0;             ///< sum of squared distances of the points to their centres
+  int iterations = 0;               ///< Lloyd iterations of the best restart
+  bool converged = false;           ///< the best restart stopped before max_iter
+  int best_init = 0;                ///< index of the best restart
+  std::vector<double> init_inertia; ///< (n_init): final inertia of every restart
+  std::vector<int> init_iterations; ///< (n_init): Lloyd iterations of every restart
+  /// Conditions the caller may want to report (for example fewer distinct points than k); the
+  /// library never prints them.
+  std::vector<std::string> warnings;
+
+  /// Coordinate `d` of centre `c`. @pre 0 <= c < k, 0 <= d < dim
+  [[nodiscard]] double centre(int c, int d) const {
+    return centres[static_cast<std::size_t>(c) * static_cast<std::size_t>(dim) +
+                   static_cast<std::size_t>(d)];
+  }
+};
+
+namespace detail {
+
+/// Points per chunk: the unit of work and of summation (see the file comment).
+inline constexpr std::ptrdiff_t kChunk = 2048;
+
+inline int resolve_threads(int threads) {
+  if (threads > 0) return threads;
+#if defined(_OPENMP)
+  return std::max(1, omp_get_max_threads());
+#else
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+#endif
+}
+
+/// Calls body(i) for i in [0, count), on up to `threads` OpenMP threads (serially without
+/// OpenMP). The body must not throw and must write only to locations owned by index i.
+template <class Body>
+void parallel_for(std::ptrdiff_t count, int threads, Body&& body) {
+#if defined(_OPENMP)
+  if (threads > 1 && count > 1) {
+    const int used = static_cast<int>(std::min<std::ptrdiff_t>(threads, count));
+#pragma omp parallel for num_threads(used) schedule(static)
+    for (std::ptrdiff_t i = 0; i < count; ++i) body(i);
+    return;
+  }
+#else
+  (void)threads;
+#endif
+  for (std::ptrdiff_t i = 0; i < count; ++i) body(i);
+}
+
+/// Squared Euclidean distance between float point x and double centre c, summed over d in order.
+template <int D>
+inline double squared_distance(const float* x, const double* c, int dim) {
+  if constexpr (D > 0) dim = D;
+  double sum = 0.0;
+  for (int d = 0; d < dim; ++d) {
+    const double diff = static_cast<double>(x[d]) - c[d];
+    sum += diff * diff;
+  }
+  return sum;
+}
+
+/// One k-means problem: the points, their shape and the options. D > 0 fixes the dimension at
+/// compile time; D == kDynamic takes it from `dim`. Indices are std::ptrdiff_t throughout.
+///
+/// Assignment uses Hamerly's bounds (G. Hamerly, "Making k-means even faster", SDM 2010) to skip
+/// points whose nearest centre provably cannot have changed. The bounds only ever decide to skip
+/// a point when its current centre is nearer than every other one by a relative margin (kMargin)
+/// far above the rounding error of the distances, and are widened by kSlack at every update, so
+/// the labels are exactly those of a plain full scan (nearest centre, lowest index on a tie):
+/// the iterations are Lloyd's, only cheaper. The sums that form the centres and the inertia are
+/// always recomputed over all points, in chunk order, never updated incrementally.
+template <int D>
+class Lloyd {
+ public:
+  using Index = std::ptrdiff_t;
+
+  Lloyd(const float* points, Index n, int dim, const KMeansOptions& options, bool use_bounds)
+      : x_(points), n_(n), dim_(D > 0 ? D : dim), k_(options.k), options_(options),
+        use_bounds_(use_bounds), chunks_((n + kChunk - 1) / kChunk),
+        slack_((dim_ + 16) * 1e-14) {
+    tol_ = options.tol * mean_variance();
+  }
+
+  /// The outcome of one restart, and its per-point state.
+  struct Run {
+    std::vector<double> centres;  // (k, D)
+    std::vector<int> labels;      // (N)
+    std::vector<double> upper;    // (N) upper bound on the distance to the own centre
+    std::vector<double> lower;    // (N) lower bound on the distance to every other centre
+    double inertia = 0.0;
+    int iterations = 0;
+    bool converged = false;
+    bool degenerate = false;  // k-means++ ran out of distinct points
+  };
+
+  /// Restart `restart`: k-means++ from Rng(seed, restart), then Lloyd iterations, with the
+  /// chunks spread over `threads` threads.
+  Run run(int restart, int threads) const {
+    Run out;
+    Rng rng(options_.seed, static_cast<std::uint64_t>(restart));
+    out.centres = seed_plus_plus(rng, threads, out.degenerate);
+    lloyd(out, threads);
+    return out;
+  }
+
+ private:
+  static constexpr double kMargin = 1e-9;
+  static constexpr Index kBlock = 8;
+  using Block = std::array<double, kBlock>;  // one value per point of a block
+
+  [[nodiscard]] const float* point(Index i) const { return x_ + i * dim_; }
+  [[nodiscard]] Index chunk_begin(Index c) const { return c * kChunk; }
+  [[nodiscard]] Index chunk_end(Index c) const { return std::min(n_, (c + 1) * kChunk); }
+  [[nodiscard]] double distance(const float* x, const double* c) const {
+    return squared_distance<D>(x, c, dim_);
+  }
+  [[nodiscard]] double up(double v) const { return v + slack_ * std::abs(v); }
+  [[nodiscard]] double down(double v) const { return v - slack_ * std::abs(v); }
+
+  /// Mean over features of the population variance (numpy's var, ddof = 0), two passes, serial.
+  [[nodiscard]] double mean_variance() const {
+    std::vector<double> mean(dim_, 0.0);
+    for (Index i = 0; i < n_; ++i)
+      for (int d = 0; d < dim_; ++d) mean[d] += point(i)[d];
+    for (double& m : mean) m /= static_cast<double>(n_);
+    double total = 0.0;
+    for (int d = 0; d < dim_; ++d) {
+      double sum = 0.0;
+      for (Index i = 0; i < n_; ++i) {
+        const double diff = point(i)[d] - mean[d];
+        sum += diff * diff;
+      }
+      total += sum / static_cast<double>(n_);
+    }
+    return total / dim_;
+  }
+
+  /// The first index i with prefix(i) > target and weight[i] > 0, where prefix sums `weight` in
+  /// chunk order (chunk_sum[c] holding chunk c's own sum). Returns the last point of positive
+  /// weight when rounding leaves target at or above the total.
+  /// @pre some weight is positive
+  Index search(const std::vector<double>& weight, const std::vector<double>& chunk_sum,
+               double target) const {
+    double before = 0.0;
+    for (Index c = 0; c < chunks_; ++c) {
+      const double after = before + chunk_sum[c];
+      if (after > target) {
+        double running = before;
+        for (Index i = chunk_begin(c); i < chunk_end(c); ++i) {
+          running += weight[i];
+          if (running > target && weight[i] > 0.0) return i;
+        }
+      }
+      before = after;
+    }
+    Index i = n_ - 1;
+    while (i > 0 && !(weight[i] > 0.0)) --i;
+    return i;
+  }
+
+  /// Greedy k-means++ (Arthur & Vassilvitskii 2007) with scikit-learn's local trials: each new
+  /// centre is the best of 2 + floor(ln k) candidates drawn with probability proportional to D²,
+  /// the squared distance to the nearest centre so far; "best" is the lowest potential (sum of
+  /// D² after adding the candidate).
+  std::vector<double> seed_plus_plus(Rng& rng, int threads, bool& degenerate) const {
+    const Index n = n_;
+    std::vector<double> centres(k_ * dim_);
+    auto set_centre = [&](int c, Index i) {
+      for (int d = 0; d < dim_; ++d) centres[c * dim_ + d] = point(i)[d];
+    };
+    const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k_)));
+    std::vector<double> closest(n);                 // (N): D² to the nearest centre so far
+    std::vector<double> candidate(trials * n);      // (trials, N): the same with each candidate
+    std::vector<double> chunk_sum(chunks_);         // (chunks) sums of `closest`
+    std::vector<double> trial_chunk(trials * chunks_);  // (trials, chunks) sums of `candidate`
+    std::vector<Index> ids(trials);
+    std::vector<double> trial_point(trials * dim_);  // (trials, D) the candidates, in double
+
+    set_centre(0, static_cast<Index>(rng.below(static_cast<std::uint64_t>(n))));
+    parallel_for(chunks_, threads, [&](Index ch) {
+      double sum = 0.0;
+      for (Index i = chunk_begin(ch); i < chunk_end(ch); ++i) {
+        closest[i] = distance(point(i), centres.data());
+        sum += closest[i];
+      }
+      chunk_sum[ch] = sum;
+    });
+    double potential = std::accumulate(chunk_sum.begin(), chunk_sum.end(), 0.0);
+
+    for (int c = 1; c < k_; ++c) {
+      if (!(potential > 0.0)) {
+        // Every point coincides with a chosen centre: fewer distinct points than k. The rest are
+        // uniform draws (duplicates); Lloyd's empty-cluster relocation keeps the output valid.
+        degenerate = true;
+        set_centre(c, static_cast<Index>(rng.below(static_cast<std::uint64_t>(n))));
+        continue;
+      }
+      for (int t = 0; t < trials; ++t) {
+        ids[t] = search(closest, chunk_sum, rng.uniform_double() * potential);
+        for (int d = 0; d < dim_; ++d) trial_point[t * dim_ + d] = point(ids[t])[d];
+      }
+      parallel_for(chunks_, threads, [&](Index ch) {
+        for (int t = 0; t < trials; ++t) {
+          const double* y = trial_point.data() + t * dim_;
+          double* row = candidate.data() + t * n;
+          // Four interleaved partial sums (by i mod 4) break the addition chain; the grouping
+          // is fixed by the chunk, so it is still independent of the thread count.
+          double sum[4] = {0.0, 0.0, 0.0, 0.0};
+          for (Index i = chunk_begin(ch); i < chunk_end(ch); ++i) {
+            row[i] = std::min(closest[i], distance(point(i), y));
+            sum[i & 3] += row[i];
+          }
+          trial_chunk[t * chunks_ + ch] = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+        }
+      });
+      int best = 0;
+      double best_potential = std::numeric_limits<double>::infinity();
+      for (int t = 0; t < trials; ++t) {
+        double pot = 0.0;
+        for (Index ch = 0; ch < chunks_; ++ch) pot += trial_chunk[t * chunks_ + ch];
+        if (pot < best_potential) {
+          best_potential = pot;
+          best = t;
+        }
+      }
+      potential = best_potential;
+      std::copy_n(candidate.begin() + best * n, n, closest.begin());
+      std::copy_n(trial_chunk.begin() + best * chunks_, chunks_, chunk_sum.begin());
+      set_centre(c, ids[best]);
+    }
+    return centres;
+  }
+
+  /// How far each centre moved in the last update, for the bounds: delta (k) and, for each
+  /// centre, the largest move among the others.
+  struct Moves {
+    std::vector<double> delta;  // (k) distance each centre moved (an upper bound)
+    std::vector<double> other;  // (k) max over j != c of delta[j]
+  };
+
+  /// Labels every point with its nearest centre (the lowest index on a tie), skipping those the
+  /// bounds prove unchanged. `moves` is null on the first pass (no bounds yet). With `sums`,
+  /// also forms each chunk's per-cluster coordinate sums and counts ((chunks, k, D + 1)).
+  /// Writes the number of changed labels per chunk to `changed`.
+  void assign(const std::vector<double>& centres, const Moves* moves, Run& state,
+              std::vector<double>* sums, std::vector<Index>& changed, int threads) const {
+    const Index stride = k_ * (dim_ + 1);
+    // Half the distance from each centre to its nearest other centre (a lower bound).
+    std::vector<double> half(k_, std::numeric_limits<double>::infinity());
+    for (int a = 0; a < k_; ++a)
+      for (int b = a + 1; b < k_; ++b) {
+        double d2 = 0.0;
+        for (int d = 0; d < dim_; ++d) {
+          const double diff = centres[a * dim_ + d] - centres[b * dim_ + d];
+          d2 += diff * diff;
+        }
+        const double gap = 0.5 * down(std::sqrt(d2));
+        half[a] = std::min(half[a], gap);
+        half[b] = std::min(half[b], gap);
+      }
+    const bool bounded = use_bounds_ && moves != nullptr;
+    parallel_for(chunks_, threads, [&](Index ch) {
+      // Pass 1: the bounds test. Points it cannot settle go to `todo`.
+      std::vector<Index> todo;
+      todo.reserve(kChunk);
+      for (Index i = chunk_begin(ch); i < chunk_end(ch); ++i) {
+        if (bounded) {
+          const int old = state.labels[i];
+          double& u = state.upper[i];
+          double& l = state.lower[i];
+          u = up(u + moves->delta[old]);
+          l = down(l - moves->other[old]);
+          const double bound = std::max(l, half[old]);
+          if (u * (1.0 + kMargin) < bound) continue;
+          u = up(std::sqrt(distance(point(i), centres.data() + old * dim_)));
+          if (u * (1.0 + kMargin) < bound) continue;
+        }
+        todo.push_back(i);
+      }
+      // Pass 2: full scans, kBlock points at a time so the argmin chains run side by side.
+      Index moved = 0;
+      std::vector<double> xs(dim_ * kBlock);       // (D, kBlock)
+      std::vector<double> scratch(k_ * kBlock);    // (k, kBlock)
+      const auto count = static_cast<Index>(todo.size());
+      for (Index start = 0; start < count; start += kBlock) {
+        const Index used = std::min<Index>(kBlock, count - start);
+        for (Index p = 0; p < kBlock; ++p) {  // a short block repeats its last point
+          const float* x = point(todo[start + std::min(p, used - 1)]);
+          for (int d = 0; d < dim_; ++d) xs[d * kBlock + p] = x[d];
+        }
+        Block best_distance, best, second;
+        nearest_two(centres.data(), xs.data(), scratch.data(), best_distance, best, second);
+        for (Index p = 0; p < used; ++p) {
+          const Index i = todo[start + p];
+          const int label = static_cast<int>(best[p]);
+          state.upper[i] = up(std::sqrt(best_distance[p]));
+          state.lower[i] = down(std::sqrt(second[p]));
+          moved += state.labels[i] != label;
+          state.labels[i] = label;
+        }
+      }
+      changed[ch] = moved;
+      if (sums != nullptr) {
+        double* s = sums->data() + ch * stride;
+        std::fill(s, s + stride, 0.0);
+        for (Index i = chunk_begin(ch); i < chunk_end(ch); ++i) {
+          double* row = s + state.labels[i] * (dim_ + 1);
+          for (int d = 0; d < dim_; ++d) row[d] += point(i)[d];
+          row[dim_] += 1.0;
+        }
+      }
+    });
+  }
+
+  /// For kBlock points (xs, (D, kBlock)): the squared distance to the nearest centre, its index
+  /// (as a double; the lowest index on a tie) and the squared distance to the runner-up. Each
+  /// distance is summed over d in order, exactly as `distance`. The loops run across the block's
+  /// points and use only min and max (the runner-up is min(second, max(best, v))), so they
+  /// vectorise without branches; the index is then the first centre at the minimum.
+  void nearest_two(const double* centres, const double* xs, double* scratch, Block& best_distance,
+                   Block& best, Block& second) const {
+    double* dist = scratch;  // (k, kBlock)
+    for (int c = 0; c < k_; ++c) {
+      Block row{};
+      for (int d = 0; d < dim_; ++d) {
+        const double centre = centres[c * dim_ + d];
+        for (Index p = 0; p < kBlock; ++p) {
+          const double diff = xs[d * kBlock + p] - centre;
+          row[p] += diff * diff;
+        }
+      }
+      std::copy(row.begin(), row.end(), dist + c * kBlock);
+    }
+    Block bd, sd;
+    for (Index p = 0; p < kBlock; ++p) {
+      bd[p] = dist[p];
+      sd[p] = std::numeric_limits<double>::infinity();
+    }
+    for (int c = 1; c < k_; ++c)
+      for (Index p = 0; p < kBlock; ++p) {
+        const double v = dist[c * kBlock + p];
+        sd[p] = std::min(sd[p], std::max(bd[p], v));
+        bd[p] = std::min(bd[p], v);
+      }
+    Block index{};
+    for (int c = k_ - 1; c >= 0; --c)
+      for (Index p = 0; p < kBlock; ++p) index[p] = dist[c * kBlock + p] == bd[p] ? c : index[p];
+    best_distance = bd;
+    best = index;
+    second = sd;
+  }
+
+  /// Sum over points of the squared distance to their centre, by chunks in order.
+  double inertia(const std::vector<double>& centres, const std::vector<int>& labels,
+                 int threads) const {
+    std::vector<double> chunk_inertia(chunks_);
+    parallel_for(chunks_, threads, [&](Index ch) {
+      double sum = 0.0;
+      for (Index i = chunk_begin(ch); i < chunk_end(ch); ++i)
+        sum += distance(point(i), centres.data() + labels[i] * dim_);
+      chunk_inertia[ch] = sum;
+    });
+    return std::accumulate(chunk_inertia.begin(), chunk_inertia.end(), 0.0);
+  }
+
+  /// Moves empty clusters to the points farthest from their (pre-update) centres, as
+  /// scikit-learn does: the donor cluster loses the point from its sums, the empty one gets it
+  /// alone. Farthest first, the lower index first on a tie; a donor must keep at least one point,
+  /// which is always possible because N >= k. Returns whether anything moved.
+  bool relocate_empty(const std::vector<double>& old_centres, const std::vector<int>& labels,
+                      std::vector<double>& sums) const {
+    auto count = [&](int c) -> double& { return sums[c * (dim_ + 1) + dim_]; };
+    std::vector<int> empty;
+    for (int c = 0; c < k_; ++c)
+      if (count(c) == 0.0) empty.push_back(c);
+    if (empty.empty()) return false;
+    std::vector<double> far(n_);
+    for (Index i = 0; i < n_; ++i) far[i] = distance(point(i), old_centres.data() + labels[i] * dim_);
+    std::vector<Index> order(n_);
+    std::iota(order.begin(), order.end(), Index{0});
+    std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return far[a] > far[b]; });
+    std::size_t next = 0;
+    for (const int target : empty) {
+      while (count(labels[order[next]]) <= 1.0) ++next;
+      const Index i = order[next++];
+      double* from = sums.data() + labels[i] * (dim_ + 1);
+      double* to = sums.data() + target * (dim_ + 1);
+      for (int d = 0; d < dim_; ++d) {
+        from[d] -= point(i)[d];
+        to[d] = point(i)[d];
+      }
+      from[dim_] -= 1.0;
+      to[dim_] = 1.0;
+    }
+    return true;
+  }
+
+  /// Lloyd iterations from out.centres, as scikit-learn's _kmeans_single_lloyd: assign, update
+  /// (relocating empty clusters), stop when no label changed or the summed squared centre shift
+  /// is at most tol; then, unless no label changed, assign once more to the final centres.
+  void lloyd(Run& out, int threads) const {
+    const Index stride = k_ * (dim_ + 1);
+    out.labels.assign(n_, -1);
+    out.upper.assign(n_, 0.0);
+    out.lower.assign(n_, 0.0);
+    std::vector<double> partial(chunks_ * stride);  // (chunks, k, D + 1)
+    std::vector<double> sums(stride);               // (k, D + 1)
+    std::vector<Index> changed(chunks_);
+    std::vector<double> next(k_ * dim_);
+    Moves moves{std::vector<double>(k_), std::vector<double>(k_)};
+    bool strict = false;
+    int iteration = 0;
+    while (iteration < options_.max_iter) {
+      assign(out.centres, iteration == 0 ? nullptr : &moves, out, &partial, changed, threads);
+      ++iteration;
+      std::fill(sums.begin(), sums.end(), 0.0);
+      for (Index ch = 0; ch < chunks_; ++ch)
+        for (Index j = 0; j < stride; ++j) sums[j] += partial[ch * stride + j];
+      const bool relocated = relocate_empty(out.centres, out.labels, sums);
+      double shift = 0.0;
+      for (int c = 0; c < k_; ++c) {
+        const double count = sums[c * (dim_ + 1) + dim_];
+        double moved2 = 0.0;
+        for (int d = 0; d < dim_; ++d) {
+          next[c * dim_ + d] = sums[c * (dim_ + 1) + d] / count;
+          const double diff = next[c * dim_ + d] - out.centres[c * dim_ + d];
+          moved2 += diff * diff;
+        }
+        shift += moved2;
+        moves.delta[c] = up(std::sqrt(moved2));
+      }
+      for (int c = 0; c < k_; ++c) {
+        double other = 0.0;
+        for (int j = 0; j < k_; ++j)
+          if (j != c) other = std::max(other, moves.delta[j]);
+        moves.other[c] = other;
+      }
+      out.centres.swap(next);
+      const Index moved = std::accumulate(changed.begin(), changed.end(), Index{0});
+      // No label changed: the centres are the means of the clusters of these labels, so the
+      // labels already match them (unless an empty cluster was just moved, changing a centre).
+      if (moved == 0 && !relocated) {
+        strict = true;
+        break;
+      }
+      if (shift <= tol_) break;
+    }
+    out.iterations = iteration;
+    out.converged = strict || iteration < options_.max_iter;
+    if (!strict) assign(out.centres, &moves, out, nullptr, changed, threads);
+    out.inertia = inertia(out.centres, out.labels, threads);
+    out.upper = {};
+    out.lower = {};
+  }
+
+  const float* x_;
+  Index n_;
+  int dim_;
+  int k_;
+  KMeansOptions options_;
+  bool use_bounds_;
+  Index chunks_;
+  double slack_;
+  double tol_ = 0.0;
+};
+
+/// Checks every precondition of `kmeans`; throws dae::Error naming the first one broken.
+inline void validate(std::span<const float> points, int dim, const KMeansOptions& o) {
+  if (dim <= 0) throw Error("kmeans: dimension D = " + std::to_string(dim) + " must be at least 1");
+  if (points.size() % static_cast<std::size_t>(dim) != 0)
+    throw Error("kmeans: " + std::to_string(points.size()) + " values are not a whole number of " +
+                std::to_string(dim) + "-dimensional points");
+  const auto n = points.size() / static_cast<std::size_t>(dim);
+  if (n == 0) throw Error("kmeans: no points (N = 0)");
+  if (o.k <= 0) throw Error("kmeans: k = " + std::to_string(o.k) + " must be at least 1");
+  if (static_cast<std::size_t>(o.k) > n)
+    throw Error("kmeans: k = " + std::to_string(o.k) + " is more than the number of points N = " +
+                std::to_string(n));
+  if (o.n_init <= 0) throw Error("kmeans: n_init = " + std::to_string(o.n_init) + " must be at least 1");
+  if (o.max_iter <= 0)
+    throw Error("kmeans: max_iter = " + std::to_string(o.max_iter) + " must be at least 1");
+  if (!(o.tol >= 0.0) || !std::isfinite(o.tol))
+    throw Error("kmeans: tol = " + std::to_string(o.tol) + " must be finite and non-negative");
+  if (o.threads < 0) throw Error("kmeans: threads = " + std::to_string(o.threads) + " must be >= 0");
+  for (std::size_t j = 0; j < points.size(); ++j)
+    if (!std::isfinite(points[j]))
+      throw Error("kmeans: point " + std::to_string(j / static_cast<std::size_t>(dim)) +
+                  ", coordinate " + std::to_string(j % static_cast<std::size_t>(dim)) + " is " +
+                  (std::isnan(points[j]) ? "NaN" : "infinite"));
+}
+
+/// kmeans for dimension D (or kDynamic). `use_bounds = false` turns off Hamerly's bounds, so
+/// that tests can check the bounded iterations against plain full scans.
+template <int D>
+KMeansResult kmeans_impl(std::span<const float> points, int dim, const KMeansOptions& options,
+                         bool use_bounds = true) {
+  validate(points, dim, options);
+  const auto n = static_cast<std::ptrdiff_t>(points.size() / static_cast<std::size_t>(dim));
+  const Lloyd<D> problem(points.data(), n, dim, options, use_bounds);
+  const int threads = resolve_threads(options.threads);
+  using Run = typename Lloyd<D>::Run;
+  std::vector<Run> runs(static_cast<std::size_t>(options.n_init));
+  if (options.n_init >= threads && threads > 1) {
+    parallel_for(options.n_init, threads, [&](std::ptrdiff_t r) {
+      runs[static_cast<std::size_t>(r)] = problem.run(static_cast<int>(r), 1);
+    });
+  } else {
+    for (int r = 0; r < options.n_init; ++r) runs[static_cast<std::size_t>(r)] = problem.run(r, threads);
+  }
+  KMeansResult result;
+  result.k = options.k;
+  result.dim = dim;
+  bool degenerate = false;
+  for (int r = 0; r < options.n_init; ++r) {
+    const Run& run = runs[static_cast<std::size_t>(r)];
+    result.init_inertia.push_back(run.inertia);
+    result.init_iterations.push_back(run.iterations);
+    degenerate = degenerate || run.degenerate;
+    if (r == 0 || run.inertia < runs[static_cast<std::size_t>(result.best_init)].inertia) result.best_init = r;
+  }
+  Run& best = runs[static_cast<std::size_t>(result.best_init)];
+  result.centres = std::move(best.centres);
+  result.labels = std::move(best.labels);
+  result.inertia = best.inertia;
+  result.iterations = best.iterations;
+  result.converged = best.converged;
+  if (degenerate)
+    result.warnings.push_back("kmeans: fewer distinct points than k = " + std::to_string(options.k) +
+                              "; some centres coincide and their clusters may be empty");
+  return result;
+}
+
+}  // namespace detail
+
+/// Lloyd k-means of N points of compile-time dimension D, best of `options.n_init` restarts.
+///
+/// @tparam D      dimension of the points (D > 0); `kmeans<kDynamic>` is the run-time-D form
+/// @param points  (N, D) row-major float coordinates, all finite
+/// @param options k, restarts, iteration limit, tolerance, seed, threads (see KMeansOptions)
+/// @return        the restart with the lowest inertia: centres (k, D), labels (N), inertia,
+///                iterations, per-restart inertias and any warnings
+/// @pre  points.size() is a multiple of D, N >= 1, 1 <= k <= N, n_init >= 1, max_iter >= 1,
+///       tol >= 0, threads >= 0; otherwise dae::Error is thrown (also for NaN or infinite input)
+/// @post labels[i] is the index of the centre nearest to point i (lowest index on a tie), and
+///       inertia is the sum of those squared distances; the result depends only on the points and
+///       on the options other than `threads`
+template <int D>
+[[nodiscard]] KMeansResult kmeans(std::span<const float> points, const KMeansOptions& options) {
+  static_assert(D > 0, "kmeans<D>: D is the dimension of the points and must be positive; "
+                       "use kmeans(points, dim, options) for a run-time dimension");
+  return detail::kmeans_impl<D>(points, D, options);
+}
+
+/// Lloyd k-means with the dimension given at run time; identical results to `kmeans<D>`.
+///
+/// @param points  (N, dim) row-major float coordinates, all finite
+/// @param dim     dimension D of the points, >= 1
+/// @param options as for `kmeans<D>`
+/// @return        as for `kmeans<D>`
+/// @pre  as for `kmeans<D>`, with dim >= 1; otherwise dae::Error is thrown
+[[nodiscard]] inline KMeansResult kmeans(std::span<const float> points, int dim,
+                                         const KMeansOptions& options) {
+  switch (dim) {  // the common small dimensions get the unrolled inner loop
+    case 1: return detail::kmeans_impl<1>(points, 1, options);
+    case 2: return detail::kmeans_impl<2>(points, 2, options);
+    case 3: return detail::kmeans_impl<3>(points, 3, options);
+    case 4: return detail::kmeans_impl<4>(points, 4, options);
+    default: return detail::kmeans_impl<kDynamic>(points, dim, options);
+  }
+}
+
+/// Labels each point with its nearest centre (the lowest index on a tie): the assignment step
+/// alone, for new points.
+///
+/// @param points  (N, dim) row-major float coordinates
+/// @param centres (k, dim) row-major centres, for example KMeansResult::centres
+/// @param dim     dimension of points and centres, >= 1
+/// @return        (N) labels in [0, k)
+/// @pre  dim >= 1, both sizes multiples of dim, at least one centre; otherwise dae::Error
+[[nodiscard]] inline std::vector<int> predict(std::span<const float> points,
+                                              std::span<const double> centres, int dim) {
+  if (dim <= 0) throw Error("kmeans predict: dimension " + std::to_string(dim) + " must be at least 1");
+  const auto udim = static_cast<std::size_t>(dim);
+  if (points.size() % udim != 0 || centres.size() % udim != 0 || centres.empty())
+    throw Error("kmeans predict: points (" + std::to_string(points.size()) + " values) and centres (" +
+                std::to_string(centres.size()) + " values) must be non-empty multiples of dim = " +
+                std::to_string(dim));
+  const std::size_t n = points.size() / udim, k = centres.size() / udim;
+  std::vector<int> labels(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    double best = std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < k; ++c) {
+      const double dist = detail::squared_distance<kDynamic>(points.data() + i * udim, centres.data() + c * udim, dim);
+      if (dist < best) {
+        best = dist;
+        labels[i] = static_cast<int>(c);
+      }
+    }
+  }
+  return labels;
+}
+
+}  // namespace dae::cluster
