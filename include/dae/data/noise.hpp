@@ -1,0 +1,38 @@
+// The denoising input: clamp(x + level * N(0, 1), 0, 1), with the normal value of pixel p of image
+// i drawn as normal_at(seed, stream, i * pixels + p). Noise is thus a function of the image's
+// identity, not of its position in a batch: independent of batch size, shuffling, thread count and
+// backend (the CUDA kernel calls the same normal_at), and reproducible after a resume.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+
+#include "dae/rng.hpp"
+
+namespace dae::data {
+
+/// Noise streams: one per epoch for training, and separate ones for validation and pictures.
+inline constexpr std::uint64_t kTrainNoiseStream = 0;
+inline constexpr std::uint64_t kValidationNoiseStream = 1ull << 40;
+inline constexpr std::uint64_t kPictureNoiseStream = 2ull << 40;
+
+/// noisy = clamp(clean + level * N(0,1), 0, 1) for `image_ids.size()` images of `pixels` values.
+/// @param clean     (count, pixels) images in [0, 1]
+/// @param noisy     (count, pixels) output; may alias `clean`
+/// @param image_ids identity of each image (its index in the dataset)
+inline void add_noise(const float* clean, float* noisy, std::span<const std::int64_t> image_ids, int pixels,
+                      float level, std::uint64_t seed, std::uint64_t stream) {
+  const auto count = static_cast<std::ptrdiff_t>(image_ids.size());
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t n = 0; n < count; ++n) {
+    const std::uint64_t base = static_cast<std::uint64_t>(image_ids[static_cast<std::size_t>(n)]) * static_cast<std::uint64_t>(pixels);
+    for (int p = 0; p < pixels; ++p) {
+      const std::size_t at = static_cast<std::size_t>(n) * static_cast<std::size_t>(pixels) + static_cast<std::size_t>(p);
+      const float value = clean[at] + level * normal_at(seed, stream, base + static_cast<std::uint64_t>(p));
+      noisy[at] = std::clamp(value, 0.0f, 1.0f);
+    }
+  }
+}
+
+}  // namespace dae::data
