@@ -21,6 +21,10 @@ inline constexpr std::uint64_t kPictureNoiseStream = 2ull << 40;
 /// @param clean     (count, pixels) images in [0, 1]
 /// @param noisy     (count, pixels) output; may alias `clean`
 /// @param image_ids identity of each image (its index in the dataset)
+/// @param pixels    values per image (784 for MNIST)
+/// @param level     standard deviation of the noise before clamping (0.3 in the reference)
+/// @param seed      the run's seed, the Philox key
+/// @param stream    the noise stream (kTrainNoiseStream + epoch, kValidationNoiseStream, ...)
 inline void add_noise(const float* clean, float* noisy, std::span<const std::int64_t> image_ids, int pixels,
                       float level, std::uint64_t seed, std::uint64_t stream) {
   const auto count = static_cast<std::ptrdiff_t>(image_ids.size());

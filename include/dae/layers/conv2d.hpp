@@ -50,7 +50,9 @@ class Conv2d {
   }
 
   /// Adds dL/dweight and dL/dbias into the gradients; writes dL/dx when `dx` is not null.
-  /// @param x  the input given to forward
+  /// @param x   the input given to forward
+  /// @param dy  dL/dy, the gradient of the loss with respect to forward's output
+  /// @param dx  where dL/dx is written (resized to x.batch()), or nullptr when it is not needed
   void backward(const Tensor<input_shape, Backend>& x, const Tensor<output_shape, Backend>& dy,
                 Tensor<input_shape, Backend>* dx) {
     if (dx != nullptr) dx->resize(x.batch());
