@@ -139,3 +139,8 @@ class Autoencoder {
 };
 
 }  // namespace dae
+
+// In a translation unit compiled by nvcc, Autoencoder<Latent, dae::cuda> is available too.
+#if defined(__CUDACC__)
+#include "dae/backend/cuda/autoencoder.cuh"
+#endif
