@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 
+#include "dae/backend/cpu/parallel.hpp"
 #include "dae/rng.hpp"
 
 namespace dae::data {
@@ -25,18 +26,23 @@ inline constexpr std::uint64_t kPictureNoiseStream = 2ull << 40;
 /// @param level     standard deviation of the noise before clamping (0.3 in the reference)
 /// @param seed      the run's seed, the Philox key
 /// @param stream    the noise stream (kTrainNoiseStream + epoch, kValidationNoiseStream, ...)
-inline void add_noise(const float* clean, float* noisy, std::span<const std::int64_t> image_ids, int pixels,
-                      float level, std::uint64_t seed, std::uint64_t stream) {
-  const auto count = static_cast<std::ptrdiff_t>(image_ids.size());
-#pragma omp parallel for schedule(static)
-  for (std::ptrdiff_t n = 0; n < count; ++n) {
-    const std::uint64_t base = static_cast<std::uint64_t>(image_ids[static_cast<std::size_t>(n)]) * static_cast<std::uint64_t>(pixels);
-    for (int p = 0; p < pixels; ++p) {
-      const std::size_t at = static_cast<std::size_t>(n) * static_cast<std::size_t>(pixels) + static_cast<std::size_t>(p);
-      const float value = clean[at] + level * normal_at(seed, stream, base + static_cast<std::uint64_t>(p));
-      noisy[at] = std::clamp(value, 0.0f, 1.0f);
+inline void add_noise(const float* clean, float* noisy, std::span<const std::int64_t> image_ids,
+                      int pixels, float level, std::uint64_t seed, std::uint64_t stream) {
+  const auto count = static_cast<Eigen::Index>(image_ids.size());
+  dae::detail::parallel_ranges(count, [&](Eigen::Index first, Eigen::Index last) {
+    for (Eigen::Index n = first; n < last; ++n) {
+      const std::uint64_t base =
+          static_cast<std::uint64_t>(image_ids[static_cast<std::size_t>(n)]) *
+          static_cast<std::uint64_t>(pixels);
+      for (int p = 0; p < pixels; ++p) {
+        const std::size_t at = static_cast<std::size_t>(n) * static_cast<std::size_t>(pixels) +
+                               static_cast<std::size_t>(p);
+        const float value =
+            clean[at] + level * normal_at(seed, stream, base + static_cast<std::uint64_t>(p));
+        noisy[at] = std::clamp(value, 0.0f, 1.0f);
+      }
     }
-  }
+  });
 }
 
 }  // namespace dae::data

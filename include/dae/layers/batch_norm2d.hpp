@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dae/backend/cpu/parallel.hpp"
 #include "dae/error.hpp"
 #include "dae/parameter.hpp"
 #include "dae/rng.hpp"
@@ -16,12 +17,14 @@
 
 namespace dae {
 
-/// torch.nn.BatchNorm2d(S::channels, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True).
+/// torch.nn.BatchNorm2d(S::channels, eps=1e-5, momentum=0.1, affine=True,
+/// track_running_stats=True).
 /// @tparam S        sample shape (C, H, W); statistics are per channel over batch, H and W
 /// @tparam Backend  dae::cpu (or cpu_t<double> for gradient checks)
 template <class S, class Backend = cpu>
 class BatchNorm2d {
-  static_assert(is_cpu_backend_v<Backend>, "dae::BatchNorm2d: this header implements the CPU backend only");
+  static_assert(is_cpu_backend_v<Backend>,
+                "dae::BatchNorm2d: this header implements the CPU backend only");
 
  public:
   using scalar = typename Backend::scalar;
@@ -60,27 +63,33 @@ class BatchNorm2d {
     rstd_.resize(S::channels);
     if (training_) {
       const double count = static_cast<double>(batch) * S::plane;
-      if (count <= 1) throw Error("BatchNorm2d: training needs more than one value per channel (batch of one 1x1 sample)");
-#pragma omp parallel for schedule(static)
-      for (int c = 0; c < S::channels; ++c) {
-        double sum = 0;
-        for (Eigen::Index n = 0; n < batch; ++n) {
-          const scalar* plane = x.sample(n) + c * S::plane;
-          for (int i = 0; i < S::plane; ++i) sum += plane[i];
-        }
-        const double mean = sum / count;
-        double squares = 0;
-        for (Eigen::Index n = 0; n < batch; ++n) {
-          const scalar* plane = x.sample(n) + c * S::plane;
-          for (int i = 0; i < S::plane; ++i) squares += (plane[i] - mean) * (plane[i] - mean);
-        }
-        const double variance = squares / count;
-        mean_[c] = mean;
-        rstd_[c] = 1.0 / std::sqrt(variance + eps);
-        running_mean.value[c] = static_cast<scalar>((1 - momentum) * running_mean.value[c] + momentum * mean);
-        running_var.value[c] =
-            static_cast<scalar>((1 - momentum) * running_var.value[c] + momentum * squares / (count - 1));
-      }
+      if (count <= 1)
+        throw Error(
+            "BatchNorm2d: training needs more than one value per channel (batch of one 1x1 "
+            "sample)");
+      detail::parallel_ranges(
+          S::channels, [&](Eigen::Index first_channel, Eigen::Index last_channel) {
+            for (Eigen::Index c = first_channel; c < last_channel; ++c) {
+              double sum = 0;
+              for (Eigen::Index n = 0; n < batch; ++n) {
+                const scalar* plane = x.sample(n) + c * S::plane;
+                for (int i = 0; i < S::plane; ++i) sum += plane[i];
+              }
+              const double mean = sum / count;
+              double squares = 0;
+              for (Eigen::Index n = 0; n < batch; ++n) {
+                const scalar* plane = x.sample(n) + c * S::plane;
+                for (int i = 0; i < S::plane; ++i) squares += (plane[i] - mean) * (plane[i] - mean);
+              }
+              const double variance = squares / count;
+              mean_[c] = mean;
+              rstd_[c] = 1.0 / std::sqrt(variance + eps);
+              running_mean.value[c] =
+                  static_cast<scalar>((1 - momentum) * running_mean.value[c] + momentum * mean);
+              running_var.value[c] = static_cast<scalar>((1 - momentum) * running_var.value[c] +
+                                                         momentum * squares / (count - 1));
+            }
+          });
       ++num_batches_tracked;
     } else {
       for (int c = 0; c < S::channels; ++c) {
@@ -88,16 +97,17 @@ class BatchNorm2d {
         rstd_[c] = 1.0 / std::sqrt(static_cast<double>(running_var.value[c]) + eps);
       }
     }
-#pragma omp parallel for schedule(static)
-    for (Eigen::Index n = 0; n < batch; ++n) {
-      for (int c = 0; c < S::channels; ++c) {
-        const double scale = rstd_[c] * weight.value[c];
-        const double shift = bias.value[c] - mean_[c] * scale;
-        const scalar* in = x.sample(n) + c * S::plane;
-        scalar* out = y.sample(n) + c * S::plane;
-        for (int i = 0; i < S::plane; ++i) out[i] = static_cast<scalar>(in[i] * scale + shift);
+    detail::parallel_ranges(batch, [&](Eigen::Index first, Eigen::Index last) {
+      for (Eigen::Index n = first; n < last; ++n) {
+        for (int c = 0; c < S::channels; ++c) {
+          const double scale = rstd_[c] * weight.value[c];
+          const double shift = bias.value[c] - mean_[c] * scale;
+          const scalar* in = x.sample(n) + c * S::plane;
+          scalar* out = y.sample(n) + c * S::plane;
+          for (int i = 0; i < S::plane; ++i) out[i] = static_cast<scalar>(in[i] * scale + shift);
+        }
       }
-    }
+    });
   }
 
   /// Adds dL/dweight, dL/dbias; writes dL/dx (not null) using the statistics of the last forward.
@@ -108,33 +118,35 @@ class BatchNorm2d {
     const Eigen::Index batch = x.batch();
     const double count = static_cast<double>(batch) * S::plane;
     if (dx != nullptr) dx->resize(batch);
-#pragma omp parallel for schedule(static)
-    for (int c = 0; c < S::channels; ++c) {
-      double sum_dy = 0, sum_dy_xhat = 0;
-      for (Eigen::Index n = 0; n < batch; ++n) {
-        const scalar* in = x.sample(n) + c * S::plane;
-        const scalar* grad = dy.sample(n) + c * S::plane;
-        for (int i = 0; i < S::plane; ++i) {
-          sum_dy += grad[i];
-          sum_dy_xhat += grad[i] * (in[i] - mean_[c]) * rstd_[c];
-        }
-      }
-      weight.grad[c] += static_cast<scalar>(sum_dy_xhat);
-      bias.grad[c] += static_cast<scalar>(sum_dy);
-      if (dx == nullptr) continue;
-      const double scale = weight.value[c] * rstd_[c];
-      const double mean_dy = training_ ? sum_dy / count : 0.0;
-      const double mean_dy_xhat = training_ ? sum_dy_xhat / count : 0.0;
-      for (Eigen::Index n = 0; n < batch; ++n) {
-        const scalar* in = x.sample(n) + c * S::plane;
-        const scalar* grad = dy.sample(n) + c * S::plane;
-        scalar* out = dx->sample(n) + c * S::plane;
-        for (int i = 0; i < S::plane; ++i) {
-          const double xhat = (in[i] - mean_[c]) * rstd_[c];
-          out[i] = static_cast<scalar>(scale * (grad[i] - mean_dy - xhat * mean_dy_xhat));
-        }
-      }
-    }
+    detail::parallel_ranges(
+        S::channels, [&](Eigen::Index first_channel, Eigen::Index last_channel) {
+          for (Eigen::Index c = first_channel; c < last_channel; ++c) {
+            double sum_dy = 0, sum_dy_xhat = 0;
+            for (Eigen::Index n = 0; n < batch; ++n) {
+              const scalar* in = x.sample(n) + c * S::plane;
+              const scalar* grad = dy.sample(n) + c * S::plane;
+              for (int i = 0; i < S::plane; ++i) {
+                sum_dy += grad[i];
+                sum_dy_xhat += grad[i] * (in[i] - mean_[c]) * rstd_[c];
+              }
+            }
+            weight.grad[c] += static_cast<scalar>(sum_dy_xhat);
+            bias.grad[c] += static_cast<scalar>(sum_dy);
+            if (dx == nullptr) continue;
+            const double scale = weight.value[c] * rstd_[c];
+            const double mean_dy = training_ ? sum_dy / count : 0.0;
+            const double mean_dy_xhat = training_ ? sum_dy_xhat / count : 0.0;
+            for (Eigen::Index n = 0; n < batch; ++n) {
+              const scalar* in = x.sample(n) + c * S::plane;
+              const scalar* grad = dy.sample(n) + c * S::plane;
+              scalar* out = dx->sample(n) + c * S::plane;
+              for (int i = 0; i < S::plane; ++i) {
+                const double xhat = (in[i] - mean_[c]) * rstd_[c];
+                out[i] = static_cast<scalar>(scale * (grad[i] - mean_dy - xhat * mean_dy_xhat));
+              }
+            }
+          }
+        });
   }
 
   template <class Visitor>

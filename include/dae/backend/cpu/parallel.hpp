@@ -8,27 +8,20 @@
 #include <algorithm>
 #include <vector>
 
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
+#include "dae/backend/cpu/thread_pool.hpp"
 
 namespace dae {
 
-/// Sets the number of threads the CPU backend (and Eigen's GEMM) uses. @pre threads >= 1
+/// Sets the number of threads the CPU backend uses (default: all cores). Eigen's own GEMM stays
+/// single-threaded: the layers parallelise over the batch. @pre threads >= 1
 inline void set_threads(int threads) {
-#if defined(_OPENMP)
-  omp_set_num_threads(threads);
-#endif
-  Eigen::setNbThreads(threads);
+  detail::ThreadPool::instance().resize(threads);
+  Eigen::setNbThreads(1);
 }
 
 /// The number of threads the CPU backend uses.
 inline int threads() {
-#if defined(_OPENMP)
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
+  return detail::ThreadPool::instance().threads();
 }
 
 namespace detail {
@@ -40,10 +33,19 @@ inline constexpr Eigen::Index kReductionChunk = 16;
 template <class Body>
 void parallel_chunks(Eigen::Index count, Eigen::Index chunk, Body&& body) {
   const Eigen::Index chunks = (count + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static)
-  for (Eigen::Index c = 0; c < chunks; ++c) {
-    body(c * chunk, std::min(count, (c + 1) * chunk));
-  }
+  ThreadPool::instance().run(
+      chunks, [&](std::int64_t c) { body(c * chunk, std::min(count, (c + 1) * chunk)); });
+}
+
+/// Runs body(first, last) over [0, count) split into one contiguous range per thread, for loops
+/// whose items are independent and computed the same way wherever the range starts (per-sample
+/// work). A GEMM over a range of columns is not such an item: its kernel treats columns by their
+/// position in the block, so it goes through parallel_chunks with a fixed chunk instead.
+template <class Body>
+void parallel_ranges(Eigen::Index count, Body&& body) {
+  const Eigen::Index ranges = std::min<Eigen::Index>(count, ThreadPool::instance().threads());
+  ThreadPool::instance().run(
+      ranges, [&](std::int64_t r) { body(count * r / ranges, count * (r + 1) / ranges); });
 }
 
 /// Deterministic parallel sum: accumulate(first, last, partial) adds the contribution of items

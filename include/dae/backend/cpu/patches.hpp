@@ -20,13 +20,13 @@ struct Patches {
   static constexpr int out_width = (Width + 2 * Padding - Kernel) / Stride + 1;
   static constexpr int channels = Channels;
   static constexpr int input_size = Channels * Height * Width;  ///< scalars of one image
-  static constexpr int rows = out_height * out_width;      ///< output positions
-  static constexpr int cols = Channels * Kernel * Kernel;  ///< taps
+  static constexpr int rows = out_height * out_width;           ///< output positions
+  static constexpr int cols = Channels * Kernel * Kernel;       ///< taps
   static_assert(out_height > 0 && out_width > 0, "dae::Patches: the kernel does not fit the image");
 
   /// columns(p, (c*k + ky)*k + kx) = image(c, oy*s - p + ky, ox*s - p + kx), or 0 outside.
   template <class T>
-  static void gather(const T* image, T* columns) {                // (C,H,W) -> (rows, cols)
+  static void gather(const T* image, T* columns) {  // (C,H,W) -> (rows, cols)
     for (int c = 0; c < Channels; ++c) {
       const T* plane = image + c * Height * Width;
       for (int ky = 0; ky < Kernel; ++ky) {
@@ -51,7 +51,7 @@ struct Patches {
 
   /// The adjoint of gather: image(c, iy, ix) += every column entry that gather read from there.
   template <class T>
-  static void scatter_add(const T* columns, T* image) {           // (rows, cols) -> (C,H,W)
+  static void scatter_add(const T* columns, T* image) {  // (rows, cols) -> (C,H,W)
     for (int c = 0; c < Channels; ++c) {
       T* plane = image + c * Height * Width;
       for (int ky = 0; ky < Kernel; ++ky) {

@@ -1,0 +1,367 @@
+// `dae_mnist train`: the reference training loop. Per epoch: a seeded shuffle of the 48,000
+// training images, noisy inputs clamp(x + 0.3 N(0,1), 0, 1) against clean targets, one Adam step
+// per batch of 256; then the validation loss on noisy validation images (evaluation mode), a
+// picture of 10 test digits, the loss curves, and an atomic checkpoint.
+//
+// Resuming: every random choice is a function of (seed, epoch, image) (see data/split.hpp and
+// data/noise.hpp), so model + optimizer + epoch is the whole training state. `--epochs` is the
+// epoch count the run should reach: rerunning an interrupted command with --resume finishes it,
+// and N epochs then --resume to N+M gives the model of N+M epochs straight, bit for bit.
+#pragma once
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dae/autoencoder.hpp"
+#include "dae/backend/cpu/parallel.hpp"
+#include "dae/data/noise.hpp"
+#include "dae/data/split.hpp"
+#include "dae/io/atomic_file.hpp"
+#include "dae/io/image_grid.hpp"
+#include "dae/io/plot.hpp"
+#include "dae/io/png.hpp"
+#include "args.hpp"
+#include "dataset.hpp"
+
+namespace dae_mnist {
+
+namespace fs = std::filesystem;
+using Model = dae::Autoencoder<4>;
+using Images = Model::Images;
+
+struct TrainOptions {
+  fs::path data;
+  fs::path out;
+  int epochs = 30;
+  int batch = 256;
+  double lr = 1e-3;
+  double noise = 0.3;
+  std::uint64_t seed = 0;
+  int threads = 0;  // 0: all cores
+  bool resume = false;
+  double validation_fraction = 0.2;  // 60,000 -> 48,000 / 12,000 as in the reference
+};
+
+struct EpochMetrics {
+  int epoch = 0;
+  double train_loss = 0, val_loss = 0, seconds = 0, train_seconds = 0, images_per_second = 0;
+
+  [[nodiscard]] nlohmann::ordered_json to_json() const {
+    return {{"epoch", epoch},       {"train_loss", train_loss},       {"val_loss", val_loss},
+            {"seconds", seconds},   {"train_seconds", train_seconds}, {"images_per_second", images_per_second}};
+  }
+};
+
+/// Names of the files `train` writes into --out.
+struct TrainFiles {
+  fs::path out;
+  [[nodiscard]] fs::path model() const { return out / "model.safetensors"; }
+  [[nodiscard]] fs::path state() const { return out / "training_state.safetensors"; }
+  [[nodiscard]] fs::path metrics() const { return out / "metrics.jsonl"; }
+  [[nodiscard]] fs::path loss_curve() const { return out / "loss.png"; }
+  [[nodiscard]] fs::path pictures() const { return out / "reconstructions"; }
+  [[nodiscard]] fs::path picture(int epoch) const {
+    char name[32];
+    std::snprintf(name, sizeof name, "epoch_%03d.png", epoch);
+    return pictures() / name;
+  }
+};
+
+namespace detail {
+
+/// Forwards a state visitor with a name prefix ("model.", "optimizer.").
+template <class Inner>
+struct Prefixed {
+  Inner& inner;
+  std::string prefix;
+  template <class P>
+  void parameter(const std::string& name, P& p) { inner.parameter(prefix + name, p); }
+  template <class B>
+  void buffer(const std::string& name, B& b) { inner.buffer(prefix + name, b); }
+  void counter(const std::string& name, std::int64_t& c) { inner.counter(prefix + name, c); }
+};
+
+/// Visits everything a resumable checkpoint holds: model, optimizer, completed epochs.
+template <class Visitor>
+void visit_training_state(Model& model, std::int64_t& epoch, Visitor& visitor) {
+  Prefixed<Visitor> model_part{visitor, "model."};
+  model.visit_state(model_part);
+  Prefixed<Visitor> optimizer_part{visitor, "optimizer."};
+  model.optimizer().visit_state(optimizer_part);
+  visitor.counter("epoch", epoch);
+}
+
+inline std::string format_seconds(double seconds) {
+  const auto s = static_cast<long>(std::lround(seconds));
+  char text[32];
+  std::snprintf(text, sizeof text, "%ld:%02ld", s / 60, s % 60);
+  return text;
+}
+
+/// A progress bar on a terminal, plain per-epoch lines otherwise (logs, CI).
+class Progress {
+ public:
+  Progress() : tty_(::isatty(::fileno(stderr)) != 0) {}
+  void batch(int epoch, int epochs, int done, int total, double loss, double images_per_second, double eta) {
+    if (!tty_) return;
+    constexpr int kWidth = 28;
+    const int filled = done * kWidth / total;
+    std::fprintf(stderr, "\repoch %d/%d [%s%s] %d/%d loss %.5f  %.0f img/s  eta %s   ", epoch, epochs,
+                 std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                 std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(), done, total, loss,
+                 images_per_second, format_seconds(eta).c_str());
+    std::fflush(stderr);
+  }
+  void epoch(const EpochMetrics& m, int epochs) {
+    if (tty_) std::fprintf(stderr, "\r%*s\r", 100, "");
+    std::fprintf(stderr, "epoch %d/%d  train_loss %.6f  val_loss %.6f  %.1f s  %.0f img/s\n", m.epoch, epochs,
+                 m.train_loss, m.val_loss, m.seconds, m.images_per_second);
+  }
+
+ private:
+  bool tty_;
+};
+
+}  // namespace detail
+
+/// Trains (or resumes) per `options`, writing into options.out. Returns the per-epoch metrics.
+/// @throws dae::Error / UsageError with one line naming the file, field or flag
+class Trainer {
+ public:
+  explicit Trainer(TrainOptions options) : options_(std::move(options)), files_{options_.out}, model_(options_.seed) {}
+
+  /// Checks everything that can be checked before any work: flags, output folder, data files.
+  void prepare() {
+    if (options_.threads > 0) dae::set_threads(options_.threads);
+    dae::io::ensure_writable_directory(options_.out);
+    dae::io::ensure_writable_directory(files_.pictures());
+    if (!options_.resume && fs::exists(files_.state())) {
+      throw UsageError("--out " + options_.out.string() + " already holds a training run (" + files_.state().string() +
+                       "); pass --resume to continue it, or choose another --out");
+    }
+    train_ = load_part(options_.data, "train");
+    test_ = load_part(options_.data, "t10k");
+    const auto count = static_cast<std::int64_t>(train_.images.size());
+    const auto validation = static_cast<std::int64_t>(std::llround(static_cast<double>(count) * options_.validation_fraction));
+    split_ = dae::data::random_split(count, count - validation, options_.seed);
+    const auto train_count = static_cast<std::int64_t>(split_.train.size());
+    if (options_.batch == 1 || train_count % options_.batch == 1) {
+      throw UsageError("--batch " + std::to_string(options_.batch) + ": a training batch would hold a single image (" +
+                       std::to_string(train_count) + " training images), which BatchNorm cannot normalise");
+    }
+    for (int digit = 0; digit < 10; ++digit) {  // the first test image of each class, for pictures
+      for (std::size_t i = 0; i < test_.labels.labels.size(); ++i) {
+        if (test_.labels.labels[i] == digit) {
+          picture_ids_.push_back(static_cast<std::int64_t>(i));
+          break;
+        }
+      }
+    }
+    model_.optimizer().set_options({.lr = options_.lr});
+    if (options_.resume) resume();
+  }
+
+  /// Runs the remaining epochs up to options.epochs.
+  std::vector<EpochMetrics> run() {
+    detail::Progress progress;
+    model_.train();
+    for (int epoch = completed_ + 1; epoch <= options_.epochs; ++epoch) {
+      const auto start = Clock::now();
+      const double train_loss = train_epoch(epoch, progress);
+      const double train_seconds = seconds_since(start);
+      model_.eval();
+      const double val_loss = validation_loss(epoch);
+      write_picture(epoch);
+      model_.train();
+      EpochMetrics m;
+      m.epoch = epoch;
+      m.train_loss = train_loss;
+      m.val_loss = val_loss;
+      m.train_seconds = train_seconds;
+      m.images_per_second = static_cast<double>(split_.train.size()) / train_seconds;
+      m.seconds = seconds_since(start);
+      metrics_.push_back(m);
+      save(epoch);
+      progress.epoch(m, options_.epochs);
+    }
+    return metrics_;
+  }
+
+  Model& model() { return model_; }
+  [[nodiscard]] const dae::data::LabeledImages& train_set() const { return train_; }
+  [[nodiscard]] const dae::data::LabeledImages& test_set() const { return test_; }
+  [[nodiscard]] const dae::data::Split& split() const { return split_; }
+  [[nodiscard]] const TrainFiles& files() const { return files_; }
+  [[nodiscard]] const std::vector<EpochMetrics>& metrics() const { return metrics_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  static double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  }
+
+  /// Fills `clean` with the images `ids` and `noisy` with their noisy versions (noise `stream`).
+  void load_batch(const dae::data::ImageSet& images, std::span<const std::int64_t> ids, std::uint64_t stream,
+                  Images& clean, Images& noisy) const {
+    const auto n = static_cast<Eigen::Index>(ids.size());
+    clean.resize(n);
+    noisy.resize(n);
+    images.gather_float(ids, std::span<float>(clean.data(), static_cast<std::size_t>(clean.matrix().size())));
+    dae::data::add_noise(clean.data(), noisy.data(), ids, 784, static_cast<float>(options_.noise), options_.seed, stream);
+  }
+
+  double train_epoch(int epoch, detail::Progress& progress) {
+    const auto order = dae::data::epoch_order(split_.train, options_.seed, static_cast<std::uint64_t>(epoch));
+    const auto count = static_cast<std::int64_t>(order.size());
+    const int batches = static_cast<int>((count + options_.batch - 1) / options_.batch);
+    double loss_sum = 0;
+    const auto start = Clock::now();
+    for (int b = 0; b < batches; ++b) {
+      const std::int64_t first = std::int64_t{b} * options_.batch;
+      const std::int64_t size = std::min<std::int64_t>(options_.batch, count - first);
+      load_batch(train_.images, std::span(order).subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(size)),
+                 dae::data::kTrainNoiseStream + static_cast<std::uint64_t>(epoch), clean_, noisy_);
+      const double loss = model_.train_step(noisy_, clean_);
+      if (!std::isfinite(loss)) {
+        throw dae::Error("training diverged: the loss is " + std::to_string(loss) + " at epoch " +
+                         std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
+                         " (the last checkpoint in " + options_.out.string() + " is kept; try a smaller --lr)");
+      }
+      loss_sum += loss;
+      const double elapsed = seconds_since(start);
+      const double rate = static_cast<double>(first + size) / elapsed;
+      const double remaining = static_cast<double>(count - first - size) / rate +
+                               static_cast<double>(options_.epochs - epoch) * static_cast<double>(count) / rate;
+      progress.batch(epoch, options_.epochs, b + 1, batches, loss_sum / (b + 1), rate, remaining);
+    }
+    return loss_sum / batches;  // the reference's mean of batch losses
+  }
+
+  /// MSE over the whole validation set (every element counted once), evaluation mode.
+  double validation_loss(int epoch) {
+    const auto count = static_cast<std::int64_t>(split_.validation.size());
+    double squared_error = 0;
+    for (std::int64_t first = 0; first < count; first += options_.batch) {
+      const std::int64_t size = std::min<std::int64_t>(options_.batch, count - first);
+      load_batch(train_.images, std::span(split_.validation).subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(size)),
+                 dae::data::kValidationNoiseStream + static_cast<std::uint64_t>(epoch), clean_, noisy_);
+      squared_error += model_.loss(noisy_, clean_) * static_cast<double>(size) * 784.0;
+    }
+    return squared_error / (static_cast<double>(count) * 784.0);
+  }
+
+  /// Originals, noisy inputs and reconstructions of one test digit per class, 3 rows of 10.
+  void write_picture(int epoch) {
+    if (picture_ids_.empty()) return;
+    Images clean, noisy, reconstructed;
+    load_batch(test_.images, picture_ids_, dae::data::kPictureNoiseStream + static_cast<std::uint64_t>(epoch), clean, noisy);
+    model_.reconstruct(noisy, reconstructed);
+    const auto n = static_cast<std::size_t>(clean.matrix().size());
+    std::vector<float> rows;
+    rows.reserve(3 * n);
+    rows.insert(rows.end(), clean.data(), clean.data() + n);
+    rows.insert(rows.end(), noisy.data(), noisy.data() + n);
+    rows.insert(rows.end(), reconstructed.data(), reconstructed.data() + n);
+    const int cols = static_cast<int>(picture_ids_.size());
+    dae::io::write_png(files_.picture(epoch),
+                       dae::io::tile_images(rows, 3 * cols, 28, 28, {.rows = 3, .cols = cols, .scale = 3, .gap = 4}));
+  }
+
+  void save(int epoch) {
+    model_.save(files_.model());
+    std::int64_t completed = epoch;
+    auto state = dae::collect_state<float>([&](auto& v) { detail::visit_training_state(model_, completed, v); });
+    state.metadata = hyper_parameters();
+    dae::io::write_safetensors(files_.state(), state);
+    std::string lines;
+    for (const auto& m : metrics_) lines += m.to_json().dump() + "\n";
+    dae::io::write_file_atomic(files_.metrics(), std::string_view(lines));
+    std::vector<dae::io::Series> curves(2);
+    curves[0].name = "train";
+    curves[1].name = "validation";
+    for (const auto& m : metrics_) {
+      curves[0].x.push_back(m.epoch);
+      curves[0].y.push_back(m.train_loss);
+      curves[1].x.push_back(m.epoch);
+      curves[1].y.push_back(m.val_loss);
+    }
+    dae::io::write_png(files_.loss_curve(),
+                       dae::io::line_chart(curves, {.title = "MSE LOSS", .x_label = "EPOCH", .y_label = "LOSS"}));
+  }
+
+  /// The settings a resumed run must share with the run it continues.
+  [[nodiscard]] std::map<std::string, std::string> hyper_parameters() const {
+    return {{"format", "dae-training-state-1"},
+            {"seed", std::to_string(options_.seed)},
+            {"batch", std::to_string(options_.batch)},
+            {"lr", nlohmann::json(options_.lr).dump()},
+            {"noise", nlohmann::json(options_.noise).dump()},
+            {"validation_fraction", nlohmann::json(options_.validation_fraction).dump()},
+            {"train_images", std::to_string(train_.images.size())}};
+  }
+
+  void resume() {
+    if (!fs::exists(files_.state())) {
+      throw UsageError("--resume: " + files_.state().string() + " does not exist (nothing to resume in --out)");
+    }
+    const auto file = dae::io::read_safetensors(files_.state());
+    const auto expected = hyper_parameters();
+    for (const auto& [key, value] : expected) {
+      const auto it = file.metadata.find(key);
+      if (it == file.metadata.end()) {
+        throw dae::Error(files_.state().string() + ": metadata '" + key + "' is missing (not a dae training state)");
+      }
+      if (it->second != value) {
+        const std::string flag = key == "train_images" ? "--data" : key == "validation_fraction" ? "--val-fraction" : "--" + key;
+        throw UsageError(flag + ": " + value + " differs from the run being resumed (" + it->second + ", in " +
+                         files_.state().string() + ")");
+      }
+    }
+    std::int64_t epoch = 0;
+    dae::restore_state<float>(file, files_.state(), [&](auto& v) { detail::visit_training_state(model_, epoch, v); });
+    completed_ = static_cast<int>(epoch);
+    if (completed_ > options_.epochs) {
+      throw UsageError("--epochs " + std::to_string(options_.epochs) + ": the run being resumed already has " +
+                       std::to_string(completed_) + " epochs");
+    }
+    std::ifstream in(files_.metrics());
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      const auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.contains("epoch")) {
+        throw dae::Error(files_.metrics().string() + ": a line is not a metrics object");
+      }
+      EpochMetrics m;
+      m.epoch = j.at("epoch").get<int>();
+      if (m.epoch > completed_) break;
+      m.train_loss = j.at("train_loss").get<double>();
+      m.val_loss = j.at("val_loss").get<double>();
+      m.seconds = j.at("seconds").get<double>();
+      m.train_seconds = j.value("train_seconds", m.seconds);
+      m.images_per_second = j.at("images_per_second").get<double>();
+      metrics_.push_back(m);
+    }
+  }
+
+  TrainOptions options_;
+  TrainFiles files_;
+  Model model_;
+  dae::data::LabeledImages train_, test_;
+  dae::data::Split split_;
+  std::vector<std::int64_t> picture_ids_;
+  std::vector<EpochMetrics> metrics_;
+  int completed_ = 0;
+  Images clean_, noisy_;
+};
+
+}  // namespace dae_mnist
