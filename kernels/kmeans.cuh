@@ -122,7 +122,7 @@ __global__ void kmeans_update_kernel(const double* __restrict__ sums,  // (chunk
       const double next = count > 0.0 ? totals[c * (D + 1) + d] / count : old_centres[c * D + d];
       const double diff = next - old_centres[c * D + d];
       next_centres[c * D + d] = next;
-      shift += diff * diff;
+      shift = __dadd_rn(shift, __dmul_rn(diff, diff));  // the CPU's rounding (no fused multiply-add)
     }
     moved2[c] = shift;
   }

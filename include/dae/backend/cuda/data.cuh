@@ -2,12 +2,12 @@
 // `DeviceImageSet` uploads a data::ImageSet once (uint8 stays uint8: 47 MB for MNIST's training
 // set); `batch` gathers the images with the given indices into a float batch, and `add_noise`
 // makes the noisy input, clamp(x + stddev * N(0,1), 0, 1), from dae's counter-based generator
-// keyed by (seed, stream, dataset index, pixel) -- kernels/noise.cuh -- so the CPU can draw exactly
-// the same noise with kernels::noisy_pixel. Nothing here waits for the device.
+// keyed by (seed, stream, dataset index, pixel) -- kernels/noise.cuh -- which is the contract of
+// the CPU's dae::data::add_noise (data/noise.hpp), so both backends see the same noisy images.
+// Nothing here waits for the device.
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <vector>
 
 #include "dae/backend/cuda/memory.hpp"
@@ -74,20 +74,6 @@ void add_noise(const Tensor<S, cuda>& clean, Tensor<S, cuda>& noisy, const Noise
   noisy.resize(clean.batch());
   kernels::noise_forward<S::size>(clean.data(), noisy.data(), clean.batch(), device_ids, first_id, spec.stddev,
                                   spec.seed, spec.stream, current_stream());
-}
-
-/// The same noise on the CPU (the reference): pixel p of image n gets the key id(n) * S::size + p.
-template <class S>
-void add_noise(const Tensor<S, cpu>& clean, Tensor<S, cpu>& noisy, const NoiseSpec& spec,
-               std::span<const std::int32_t> ids = {}, std::uint64_t first_id = 0) {
-  noisy.resize(clean.batch());
-  for (Eigen::Index n = 0; n < clean.batch(); ++n) {
-    const std::uint64_t id = ids.empty() ? first_id + static_cast<std::uint64_t>(n)
-                                         : static_cast<std::uint64_t>(ids[static_cast<std::size_t>(n)]);
-    for (int p = 0; p < S::size; ++p)
-      noisy.sample(n)[p] = kernels::noisy_pixel(clean.sample(n)[p], spec.stddev, spec.seed, spec.stream,
-                                                id * S::size + static_cast<std::uint64_t>(p));
-  }
 }
 
 }  // namespace dae::cuda_backend
