@@ -1,6 +1,6 @@
 // Tests of <dae/cluster/kmeans.hpp>: known answers on well-separated blobs, parity with
-// scikit-learn's best inertia, determinism (per seed, for any thread count, with and without
-// Hamerly's bounds, compile-time vs run-time D), the degenerate case and every error.
+// scikit-learn's best inertia, determinism (per seed, for any thread count, fast assignment vs
+// plain full scans, compile-time vs run-time D), the degenerate case and every error.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -183,23 +183,42 @@ TEST_CASE("kmeans is deterministic per seed and independent of the thread count"
   CHECK(a.centres != b.centres);  // another seed, another start
 }
 
-TEST_CASE("Hamerly's bounds change nothing: identical to full scans", "[cluster][kmeans]") {
+TEST_CASE("the fast assignment changes nothing: identical to plain full scans", "[cluster][kmeans]") {
+  // kmeans_impl(..., fast = false) labels every point by a full scan in double. The fast path
+  // (float screening with double rescans of near ties and a Hamerly-style skip where AVX2 is
+  // built in; Hamerly's bounds elsewhere) must reproduce it bit for bit.
   const auto data = dae::test::read_float_matrix(dae::test::cluster_fixture("gmm_5000x4.f32"));
   KMeansOptions o;
-  o.k = 16;
   o.n_init = 3;
   o.threads = 2;
-  require_identical(dae::cluster::detail::kmeans_impl<4>(data.values, 4, o, true),
-                    dae::cluster::detail::kmeans_impl<4>(data.values, 4, o, false));
-  // Integer grid with duplicates: many exact ties between centres.
-  std::vector<float> grid;
-  for (int i = 0; i < 3000; ++i) {
-    grid.push_back(static_cast<float>(i % 5));
-    grid.push_back(static_cast<float>((i / 5) % 4));
+  for (const int k : {3, 8, 16, 20}) {  // one register of per-cluster moves, two, a gather
+    INFO("k = " << k);
+    o.k = k;
+    require_identical(dae::cluster::detail::kmeans_impl<4>(data.values, 4, o, true),
+                      dae::cluster::detail::kmeans_impl<4>(data.values, 4, o, false));
   }
-  o.k = 7;
-  require_identical(dae::cluster::detail::kmeans_impl<2>(grid, 2, o, true),
-                    dae::cluster::detail::kmeans_impl<2>(grid, 2, o, false));
+  // Integer grids with duplicates: many exact ties between centres, which the float screening
+  // must hand to the double rescan (the lowest index wins).
+  for (const int dim : {2, 4}) {
+    std::vector<float> grid;
+    for (int i = 0; i < 3000; ++i)
+      for (int d = 0; d < dim; ++d) grid.push_back(static_cast<float>((i / (d == 0 ? 1 : 5 * d)) % (5 - d)));
+    o.k = 7;
+    INFO("grid, D = " << dim);
+    if (dim == 2)
+      require_identical(dae::cluster::detail::kmeans_impl<2>(grid, 2, o, true),
+                        dae::cluster::detail::kmeans_impl<2>(grid, 2, o, false));
+    else
+      require_identical(dae::cluster::detail::kmeans_impl<4>(grid, 4, o, true),
+                        dae::cluster::detail::kmeans_impl<4>(grid, 4, o, false));
+  }
+  // Far from the origin (the float error bound grows with |centre|²: more rescans), in 3-D,
+  // with a tail chunk that is not a whole number of blocks.
+  auto offset = gaussian(4099, 3, 11);
+  for (float& v : offset) v = 5000.0f + 0.01f * v;
+  o.k = 9;
+  require_identical(dae::cluster::detail::kmeans_impl<3>(offset, 3, o, true),
+                    dae::cluster::detail::kmeans_impl<3>(offset, 3, o, false));
 }
 
 TEST_CASE("run-time D gives the same result as compile-time D", "[cluster][kmeans]") {

@@ -37,6 +37,14 @@
 #include <omp.h>
 #endif
 
+// The vectorised kernels (k-means++ distances, screened assignment) need AVX2 and FMA, i.e. a
+// build for x86-64-v3 or later; elsewhere the portable code below runs, with the same results.
+// Define DAE_CLUSTER_NO_SIMD to force the portable code.
+#if defined(__AVX2__) && defined(__FMA__) && !defined(DAE_CLUSTER_NO_SIMD)
+#include <immintrin.h>
+#define DAE_CLUSTER_KMEANS_AVX2 1
+#endif
+
 #include "dae/error.hpp"
 #include "dae/rng.hpp"
 
@@ -94,30 +102,46 @@ inline int resolve_threads(int threads) {
 }
 
 /// Calls body(i) for i in [0, count), on up to `threads` OpenMP threads (serially without
-/// OpenMP). The body must not throw and must write only to locations owned by index i.
+/// OpenMP). The body must not throw and must write only to locations owned by index i. With
+/// `dynamic`, the indices are handed out one at a time (for bodies of uneven cost, such as
+/// restarts); which thread runs an index never changes what it computes.
 template <class Body>
-void parallel_for(std::ptrdiff_t count, int threads, Body&& body) {
+void parallel_for(std::ptrdiff_t count, int threads, Body&& body, bool dynamic = false) {
 #if defined(_OPENMP)
   if (threads > 1 && count > 1) {
     const int used = static_cast<int>(std::min<std::ptrdiff_t>(threads, count));
+    if (dynamic) {
+#pragma omp parallel for num_threads(used) schedule(dynamic, 1)
+      for (std::ptrdiff_t i = 0; i < count; ++i) body(i);
+    } else {
 #pragma omp parallel for num_threads(used) schedule(static)
-    for (std::ptrdiff_t i = 0; i < count; ++i) body(i);
+      for (std::ptrdiff_t i = 0; i < count; ++i) body(i);
+    }
     return;
   }
 #else
   (void)threads;
+  (void)dynamic;
 #endif
   for (std::ptrdiff_t i = 0; i < count; ++i) body(i);
 }
 
 /// Squared Euclidean distance between float point x and double centre c, summed over d in order.
+/// This is the exact distance that defines every label and sum. Where the target has FMA the
+/// accumulation is spelled as explicit fused multiply-adds (sum = fma(diff, diff, sum), which is
+/// what a contracting compiler makes of `sum += diff * diff`), so that the vectorised forms below
+/// (kSimd) round exactly as this scalar one does.
 template <int D>
 inline double squared_distance(const float* x, const double* c, int dim) {
   if constexpr (D > 0) dim = D;
   double sum = 0.0;
   for (int d = 0; d < dim; ++d) {
     const double diff = static_cast<double>(x[d]) - c[d];
+#if defined(__FMA__)
+    sum = std::fma(diff, diff, sum);
+#else
     sum += diff * diff;
+#endif
   }
   return sum;
 }
@@ -125,7 +149,18 @@ inline double squared_distance(const float* x, const double* c, int dim) {
 /// One k-means problem: the points, their shape and the options. D > 0 fixes the dimension at
 /// compile time; D == kDynamic takes it from `dim`. Indices are std::ptrdiff_t throughout.
 ///
-/// Assignment uses Hamerly's bounds (G. Hamerly, "Making k-means even faster", SDM 2010) to skip
+/// The labels are always those of a plain full scan in double (`squared_distance`, nearest
+/// centre, lowest index on a tie); the fast paths only find them more cheaply:
+///
+/// With AVX2 and a compile-time D (kSimd), assignment is *screened in float*: 8 points at a time
+/// against all centres (rounded to float), keeping the nearest and the runner-up. When the
+/// runner-up is farther than the nearest by more than a bound on the float rounding error (see
+/// `assign_screened`), the float winner is the double winner; the rare other points (near ties)
+/// are rescanned in double. The centre sums are formed in the same pass, point by point in the
+/// original order, so they round exactly as before. k-means++ computes its double distances 4
+/// points at a time with the same operations, in the same order, as the scalar code.
+///
+/// Otherwise, assignment uses Hamerly's bounds (G. Hamerly, "Making k-means even faster", SDM 2010) to skip
 /// points whose nearest centre provably cannot have changed. The bounds only ever decide to skip
 /// a point when its current centre is nearer than every other one by a relative margin (kMargin)
 /// far above the rounding error of the distances, and are widened by kSlack at every update, so
@@ -137,11 +172,18 @@ class Lloyd {
  public:
   using Index = std::ptrdiff_t;
 
-  Lloyd(const float* points, Index n, int dim, const KMeansOptions& options, bool use_bounds)
+  Lloyd(const float* points, Index n, int dim, const KMeansOptions& options, bool fast)
       : x_(points), n_(n), dim_(D > 0 ? D : dim), k_(options.k), options_(options),
-        use_bounds_(use_bounds), chunks_((n + kChunk - 1) / kChunk),
+        fast_(fast), chunks_((n + kChunk - 1) / kChunk),
         slack_((dim_ + 16) * 1e-14) {
     tol_ = options.tol * mean_variance();
+    if constexpr (kSimd) {
+      // (D, padded) copy of the points, zero-padded to whole blocks of 8, for the kernels.
+      padded_ = (n + 7) / 8 * 8;
+      soa_.assign(static_cast<std::size_t>(D * padded_), 0.0f);
+      for (Index i = 0; i < n; ++i)
+        for (int d = 0; d < D; ++d) soa_[d * padded_ + i] = point(i)[d];
+    }
   }
 
   /// The outcome of one restart, and its per-point state.
@@ -150,6 +192,7 @@ class Lloyd {
     std::vector<int> labels;      // (N)
     std::vector<double> upper;    // (N) upper bound on the distance to the own centre
     std::vector<double> lower;    // (N) lower bound on the distance to every other centre
+    std::vector<float> gap;       // (N padded) kSimd: lower bound on lower - upper, see assign_screened
     double inertia = 0.0;
     int iterations = 0;
     bool converged = false;
@@ -169,6 +212,14 @@ class Lloyd {
  private:
   static constexpr double kMargin = 1e-9;
   static constexpr Index kBlock = 8;
+#if defined(DAE_CLUSTER_KMEANS_AVX2)
+  static constexpr bool kSimd = D > 0;
+#else
+  static constexpr bool kSimd = false;
+#endif
+  // The kernels rely on every chunk starting at a multiple of 8 (the lanes of the interleaved
+  // k-means++ sums are i mod 4; the float blocks are 8 points).
+  static_assert(kChunk % 8 == 0);
   using Block = std::array<double, kBlock>;  // one value per point of a block
 
   [[nodiscard]] const float* point(Index i) const { return x_ + i * dim_; }
@@ -233,20 +284,14 @@ class Lloyd {
     };
     const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k_)));
     std::vector<double> closest(n);                 // (N): D² to the nearest centre so far
-    std::vector<double> candidate(trials * n);      // (trials, N): the same with each candidate
     std::vector<double> chunk_sum(chunks_);         // (chunks) sums of `closest`
-    std::vector<double> trial_chunk(trials * chunks_);  // (trials, chunks) sums of `candidate`
+    std::vector<double> trial_chunk(trials * chunks_);  // (trials, chunks) potentials by chunk
     std::vector<Index> ids(trials);
     std::vector<double> trial_point(trials * dim_);  // (trials, D) the candidates, in double
 
     set_centre(0, static_cast<Index>(rng.below(static_cast<std::uint64_t>(n))));
     parallel_for(chunks_, threads, [&](Index ch) {
-      double sum = 0.0;
-      for (Index i = chunk_begin(ch); i < chunk_end(ch); ++i) {
-        closest[i] = distance(point(i), centres.data());
-        sum += closest[i];
-      }
-      chunk_sum[ch] = sum;
+      chunk_sum[ch] = first_distances(ch, centres.data(), closest.data());
     });
     double potential = std::accumulate(chunk_sum.begin(), chunk_sum.end(), 0.0);
 
@@ -263,18 +308,8 @@ class Lloyd {
         for (int d = 0; d < dim_; ++d) trial_point[t * dim_ + d] = point(ids[t])[d];
       }
       parallel_for(chunks_, threads, [&](Index ch) {
-        for (int t = 0; t < trials; ++t) {
-          const double* y = trial_point.data() + t * dim_;
-          double* row = candidate.data() + t * n;
-          // Four interleaved partial sums (by i mod 4) break the addition chain; the grouping
-          // is fixed by the chunk, so it is still independent of the thread count.
-          double sum[4] = {0.0, 0.0, 0.0, 0.0};
-          for (Index i = chunk_begin(ch); i < chunk_end(ch); ++i) {
-            row[i] = std::min(closest[i], distance(point(i), y));
-            sum[i & 3] += row[i];
-          }
-          trial_chunk[t * chunks_ + ch] = (sum[0] + sum[1]) + (sum[2] + sum[3]);
-        }
+        for (int t = 0; t < trials; ++t)
+          trial_chunk[t * chunks_ + ch] = trial_potential(ch, trial_point.data() + t * dim_, closest.data());
       });
       int best = 0;
       double best_potential = std::numeric_limits<double>::infinity();
@@ -287,11 +322,83 @@ class Lloyd {
         }
       }
       potential = best_potential;
-      std::copy_n(candidate.begin() + best * n, n, closest.begin());
+      // The winner's distances are computed again rather than kept for every candidate: the
+      // same operations give the same values, and trials-fold fewer stores.
+      parallel_for(chunks_, threads, [&](Index ch) {
+        take_closer(ch, trial_point.data() + best * dim_, closest.data());
+      });
       std::copy_n(trial_chunk.begin() + best * chunks_, chunks_, chunk_sum.begin());
       set_centre(c, ids[best]);
     }
     return centres;
+  }
+
+#if defined(DAE_CLUSTER_KMEANS_AVX2)
+  /// Squared distances from the 4 points i..i+3 to y (D broadcast coordinates): the operations
+  /// of squared_distance, in its order, one point per lane.
+  [[nodiscard]] __m256d distance4(Index i, const __m256d* y) const {
+    __m256d sum = _mm256_setzero_pd();
+    for (int d = 0; d < D; ++d) {
+      const __m256d x = _mm256_cvtps_pd(_mm_loadu_ps(soa_.data() + d * padded_ + i));
+      const __m256d diff = _mm256_sub_pd(x, y[d]);
+      sum = _mm256_fmadd_pd(diff, diff, sum);
+    }
+    return sum;
+  }
+#endif
+
+  /// closest[i] = D² from point i to y, over chunk ch; returns their sum, in order.
+  double first_distances(Index ch, const double* y, double* closest) const {
+    const Index begin = chunk_begin(ch), end = chunk_end(ch);
+    Index i = begin;
+#if defined(DAE_CLUSTER_KMEANS_AVX2)
+    if constexpr (kSimd) {
+      __m256d yv[D > 0 ? D : 1];
+      for (int d = 0; d < D; ++d) yv[d] = _mm256_set1_pd(y[d]);
+      for (; i + 4 <= end; i += 4) _mm256_storeu_pd(closest + i, distance4(i, yv));
+    }
+#endif
+    for (; i < end; ++i) closest[i] = distance(point(i), y);
+    double sum = 0.0;
+    for (i = begin; i < end; ++i) sum += closest[i];
+    return sum;
+  }
+
+  /// The potential of chunk ch with y added as a centre: the sum of min(closest[i], D² to y).
+  /// Four interleaved partial sums (by i mod 4, one per lane) break the addition chain; the
+  /// grouping is fixed by the chunk, so it is still independent of the thread count.
+  double trial_potential(Index ch, const double* y, const double* closest) const {
+    const Index begin = chunk_begin(ch), end = chunk_end(ch);
+    double sum[4] = {0.0, 0.0, 0.0, 0.0};
+    Index i = begin;
+#if defined(DAE_CLUSTER_KMEANS_AVX2)
+    if constexpr (kSimd) {
+      __m256d yv[D > 0 ? D : 1];
+      for (int d = 0; d < D; ++d) yv[d] = _mm256_set1_pd(y[d]);
+      __m256d acc = _mm256_setzero_pd();
+      // _mm256_min_pd(a, b) is a < b ? a : b, so (distance, closest) is std::min(closest, distance).
+      for (; i + 4 <= end; i += 4)
+        acc = _mm256_add_pd(acc, _mm256_min_pd(distance4(i, yv), _mm256_loadu_pd(closest + i)));
+      _mm256_storeu_pd(sum, acc);
+    }
+#endif
+    for (; i < end; ++i) sum[i & 3] += std::min(closest[i], distance(point(i), y));
+    return (sum[0] + sum[1]) + (sum[2] + sum[3]);
+  }
+
+  /// closest[i] = min(closest[i], D² from point i to y), over chunk ch.
+  void take_closer(Index ch, const double* y, double* closest) const {
+    const Index end = chunk_end(ch);
+    Index i = chunk_begin(ch);
+#if defined(DAE_CLUSTER_KMEANS_AVX2)
+    if constexpr (kSimd) {
+      __m256d yv[D > 0 ? D : 1];
+      for (int d = 0; d < D; ++d) yv[d] = _mm256_set1_pd(y[d]);
+      for (; i + 4 <= end; i += 4)
+        _mm256_storeu_pd(closest + i, _mm256_min_pd(distance4(i, yv), _mm256_loadu_pd(closest + i)));
+    }
+#endif
+    for (; i < end; ++i) closest[i] = std::min(closest[i], distance(point(i), y));
   }
 
   /// How far each centre moved in the last update, for the bounds: delta (k) and, for each
@@ -307,6 +414,14 @@ class Lloyd {
   /// Writes the number of changed labels per chunk to `changed`.
   void assign(const std::vector<double>& centres, const Moves* moves, Run& state,
               std::vector<double>* sums, std::vector<Index>& changed, int threads) const {
+#if defined(DAE_CLUSTER_KMEANS_AVX2)
+    if constexpr (kSimd) {
+      if (fast_) {
+        assign_screened(centres, moves, state, sums, changed, threads);
+        return;
+      }
+    }
+#endif
     const Index stride = k_ * (dim_ + 1);
     // Half the distance from each centre to its nearest other centre (a lower bound).
     std::vector<double> half(k_, std::numeric_limits<double>::infinity());
@@ -321,7 +436,7 @@ class Lloyd {
         half[a] = std::min(half[a], gap);
         half[b] = std::min(half[b], gap);
       }
-    const bool bounded = use_bounds_ && moves != nullptr;
+    const bool bounded = fast_ && moves != nullptr;
     parallel_for(chunks_, threads, [&](Index ch) {
       // Pass 1: the bounds test. Points it cannot settle go to `todo`.
       std::vector<Index> todo;
@@ -374,6 +489,213 @@ class Lloyd {
       }
     });
   }
+
+  /// The nearest centre to x in double (the lowest index on a tie): the reference scan.
+  [[nodiscard]] int nearest(const float* x, const double* centres) const {
+    int label = 0;
+    double best = distance(x, centres);
+    for (int c = 1; c < k_; ++c) {
+      const double dist = distance(x, centres + c * dim_);
+      if (dist < best) {
+        best = dist;
+        label = c;
+      }
+    }
+    return label;
+  }
+
+#if defined(DAE_CLUSTER_KMEANS_AVX2)
+  /// For each 8-bit mask, the positions of its set bits as bytes (lowest first), zero-filled.
+  static constexpr std::array<std::uint64_t, 256> kSetBits = [] {
+    std::array<std::uint64_t, 256> table{};
+    for (unsigned mask = 0; mask < 256; ++mask) {
+      int count = 0;
+      for (unsigned bit = 0; bit < 8; ++bit)
+        if (mask >> bit & 1u) table[mask] |= std::uint64_t{bit} << (8 * count++);
+    }
+    return table;
+  }();
+
+  /// `assign` screened in float (kSimd). For each block of 8 points, the float squared distance
+  /// to every centre (rounded to float), the nearest (lowest index among equals) and the
+  /// runner-up.
+  ///
+  /// Error bound: with u = 2^-24, x a float point, c a double centre and S the exact squared
+  /// distance, the float value f (c rounded, D differences, D squares, D - 1 fused additions)
+  /// satisfies |f - S| <= (D + 3) u S + u |c|² to first order, and the double value that defines
+  /// the labels is within (D + 1) 2^-53 S of S. So when the runner-up's f2 exceeds the nearest's
+  /// f1 by more than e(f2) = rel f2 + abs, with rel = (8 D + 32) u and abs = 16 u max|c|² plus a
+  /// floor for underflow (both at least 4 times the bound), the float winner is strictly the
+  /// nearest in double. Otherwise (near ties, overflow to inf, NaN from inf - inf) the point is
+  /// rescanned in double by `nearest`.
+  ///
+  /// Skipping (Hamerly's bounds, folded into one number per point): gap[i] is a lower bound on
+  /// (true distance to the nearest other centre) - (true distance to the own centre a), less
+  /// 2^-20 of their sum, set when the point is screened: sqrt(f2 - e(f2)) and sqrt(f1 + e(f1))
+  /// widened by 2^-20 (-1 for a point rescanned in double). Each centre update lowers it by
+  /// delta[a] + max over c != a of delta[c] (the triangle inequality on both distances; rounded
+  /// so that it never rises). A point whose gap is still positive keeps its label: it is nearer
+  /// its own centre than any other by a relative 2^-20, far above the double rounding, so a full
+  /// double scan would agree. The others are gathered, 8 at a time, for the screening.
+  ///
+  /// Labels, changed counts and, with `sums`, each chunk's per-cluster sums are formed point by
+  /// point in index order, exactly as in the portable path.
+  void assign_screened(const std::vector<double>& centres, const Moves* moves, Run& state,
+                       std::vector<double>* sums, std::vector<Index>& changed, int threads) const {
+    constexpr float kUnit = 0x1p-24f;
+    constexpr float kFloatMax = std::numeric_limits<float>::max();
+    const Index stride = k_ * (D + 1);
+    std::vector<float> cf(static_cast<std::size_t>(k_ * D));  // (k, D) the centres in float
+    double radius2 = 0.0;
+    for (int c = 0; c < k_; ++c) {
+      double r2 = 0.0;
+      for (int d = 0; d < D; ++d) {
+        const double v = centres[c * D + d];
+        cf[c * D + d] = static_cast<float>(std::clamp<double>(v, -kFloatMax, kFloatMax));
+        r2 += v * v;
+      }
+      radius2 = std::max(radius2, r2);
+    }
+    const __m256 rel = _mm256_set1_ps((8 * D + 32) * kUnit);
+    const __m256 abs = _mm256_set1_ps(
+        static_cast<float>(std::min<double>(16.0 * 0x1p-24 * 1.01 * radius2, kFloatMax)) + 1e-35f);
+    const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+    const __m256 zero = _mm256_setzero_ps();
+    const __m256 one = _mm256_set1_ps(1.0f);
+    constexpr float kShrink = 1.0f - 0x1p-22f;
+    const __m256 shrink = _mm256_set1_ps(kShrink);
+    const __m256 widen_down = _mm256_set1_ps(1.0f - 0x1p-20f);
+    const __m256 widen_up = _mm256_set1_ps(1.0f + 0x1p-20f);
+    // What the gap of a point of cluster c loses to this update (moves->delta is already an
+    // upper bound on each move), rounded up to float; on the first pass there are no gaps.
+    std::vector<float> drop(static_cast<std::size_t>(k_), std::numeric_limits<float>::infinity());
+    if (moves != nullptr)
+      for (int c = 0; c < k_; ++c) {
+        const double loss = moves->delta[c] + moves->other[c];
+        if (loss < 0.25 * kFloatMax) drop[c] = static_cast<float>(loss) * (1.0f + 0x1p-22f);
+      }
+    drop.resize(std::max<std::size_t>(drop.size(), 16), 0.0f);
+    const __m256 drop_low = _mm256_loadu_ps(drop.data());
+    const __m256 drop_high = _mm256_loadu_ps(drop.data() + 8);
+    const __m256i seven = _mm256_set1_epi32(7);
+    const int all_sure = k_ == 1 ? 0xFF : 0;  // one centre: no runner-up, nothing to decide
+    const float* xs = soa_.data();
+    const float* centre_f = cf.data();
+    const double* centre_d = centres.data();
+    const float* drops = drop.data();
+    int* labels = state.labels.data();
+    float* gaps = state.gap.data();
+    parallel_for(chunks_, threads, [=, this, &changed](Index ch) {  // by value: no reloads
+      const Index begin = chunk_begin(ch), end = chunk_end(ch);
+      // Pass 1: lower the gaps; the points whose gap is no longer positive go to `todo`.
+      alignas(32) int todo[kChunk + 8];
+      Index count = 0;
+      if (moves == nullptr) {
+        for (Index i = begin; i < end; ++i) todo[count++] = static_cast<int>(i);
+      } else {
+        Index g = begin;
+        for (; g + 8 <= end; g += 8) {
+          const __m256i label = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(labels + g));
+          __m256 loss;
+          if (k_ <= 8) {  // the table fits one register: a permute, not a gather
+            loss = _mm256_permutevar8x32_ps(drop_low, label);
+          } else if (k_ <= 16) {
+            loss = _mm256_blendv_ps(_mm256_permutevar8x32_ps(drop_low, label),
+                                    _mm256_permutevar8x32_ps(drop_high, label),
+                                    _mm256_castsi256_ps(_mm256_cmpgt_epi32(label, seven)));
+          } else {
+            loss = _mm256_i32gather_ps(drops, label, 4);
+          }
+          const __m256 gap = _mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(gaps + g), shrink), loss);
+          _mm256_storeu_ps(gaps + g, gap);
+          // Append the points whose gap is no longer positive, without branches: the table
+          // lists the set bits of each 8-bit mask as bytes.
+          const unsigned open = ~static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(gap, zero, _CMP_GT_OQ))) & 0xFFu;
+          const __m128i lanes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(kSetBits.data() + open));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(todo + count),
+                              _mm256_add_epi32(_mm256_cvtepu8_epi32(lanes), _mm256_set1_epi32(static_cast<int>(g))));
+          count += __builtin_popcount(open);
+        }
+        for (; g < end; ++g) {
+          gaps[g] = gaps[g] * kShrink - drops[labels[g]];
+          if (!(gaps[g] > 0.0f)) todo[count++] = static_cast<int>(g);
+        }
+      }
+      // Pass 2: screen the points of `todo`, 8 at a time (a short last block repeats a point).
+      Index moved = 0;
+      for (Index t = count; t % 8 != 0; ++t) todo[t] = todo[count - 1];
+      alignas(32) int block_label[8];
+      alignas(32) float block_gap[8];
+      for (Index t = 0; t < count; t += 8) {
+        const __m256i ids = _mm256_load_si256(reinterpret_cast<const __m256i*>(todo + t));
+        __m256 x[D];
+        for (int d = 0; d < D; ++d) x[d] = _mm256_i32gather_ps(xs + d * padded_, ids, 4);
+        __m256 best = inf, second = inf, index = zero, c_index = zero;
+        for (int c = 0; c < k_; ++c) {
+          const float* y = centre_f + c * D;
+          __m256 diff = _mm256_sub_ps(x[0], _mm256_broadcast_ss(y));
+          __m256 dist = _mm256_mul_ps(diff, diff);
+          for (int d = 1; d < D; ++d) {
+            diff = _mm256_sub_ps(x[d], _mm256_broadcast_ss(y + d));
+            dist = _mm256_fmadd_ps(diff, diff, dist);
+          }
+          const __m256 closer = _mm256_cmp_ps(dist, best, _CMP_LT_OQ);
+          second = _mm256_min_ps(second, _mm256_max_ps(best, dist));
+          best = _mm256_min_ps(best, dist);
+          index = _mm256_blendv_ps(index, c_index, closer);
+          c_index = _mm256_add_ps(c_index, one);
+        }
+        const __m256 error2 = _mm256_fmadd_ps(rel, second, abs);
+        const __m256 sure_mask = _mm256_cmp_ps(_mm256_sub_ps(second, best), error2, _CMP_GT_OQ);
+        const int sure = all_sure | _mm256_movemask_ps(sure_mask);
+        const __m256 far = _mm256_sqrt_ps(_mm256_max_ps(_mm256_sub_ps(second, error2), zero));
+        const __m256 near = _mm256_sqrt_ps(_mm256_add_ps(best, _mm256_fmadd_ps(rel, best, abs)));
+        const __m256 gap = _mm256_fmsub_ps(far, widen_down, _mm256_mul_ps(near, widen_up));
+        _mm256_store_ps(block_gap, _mm256_blendv_ps(_mm256_set1_ps(-1.0f), gap, sure_mask));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(block_label), _mm256_cvttps_epi32(index));
+        const Index used = std::min<Index>(8, count - t);
+        for (Index p = 0; p < used; ++p) {
+          const Index i = todo[t + p];
+          const int label = (sure >> p) & 1 ? block_label[p] : nearest(point(i), centre_d);
+          moved += labels[i] != label;
+          labels[i] = label;
+          gaps[i] = block_gap[p];
+        }
+      }
+      changed[ch] = moved;
+      // Pass 3: the chunk's per-cluster sums, point by point in index order (in 32-byte rows
+      // for D = 4, so that each addition is one aligned load-add-store), then copied out.
+      if (sums != nullptr) {
+        const float* points = x_;
+        std::vector<Index> members(static_cast<std::size_t>(k_), 0);
+        double* s = sums->data() + ch * stride;
+        if constexpr (D == 4) {
+          struct alignas(32) Row {
+            double v[4];
+          };
+          std::vector<Row> row(static_cast<std::size_t>(k_), Row{{0.0, 0.0, 0.0, 0.0}});
+          for (Index i = begin; i < end; ++i) {
+            const int label = labels[i];
+            double* r = row[label].v;
+            _mm256_store_pd(r, _mm256_add_pd(_mm256_load_pd(r), _mm256_cvtps_pd(_mm_loadu_ps(points + i * 4))));
+            ++members[label];
+          }
+          for (int c = 0; c < k_; ++c) std::copy_n(row[c].v, 4, s + c * 5);
+        } else {
+          std::vector<double> row(static_cast<std::size_t>(k_ * D), 0.0);
+          for (Index i = begin; i < end; ++i) {
+            const int label = labels[i];
+            for (int d = 0; d < D; ++d) row[label * D + d] += points[i * D + d];
+            ++members[label];
+          }
+          for (int c = 0; c < k_; ++c) std::copy_n(row.data() + c * D, D, s + c * (D + 1));
+        }
+        // Counts of at most kChunk: exactly the sums of 1.0 of the portable path.
+        for (int c = 0; c < k_; ++c) s[c * (D + 1) + D] = static_cast<double>(members[c]);
+      }
+    });
+  }
+#endif
 
   /// For kBlock points (xs, (D, kBlock)): the squared distance to the nearest centre, its index
   /// (as a double; the lowest index on a tie) and the squared distance to the runner-up. Each
@@ -464,8 +786,12 @@ class Lloyd {
   void lloyd(Run& out, int threads) const {
     const Index stride = k_ * (dim_ + 1);
     out.labels.assign(n_, -1);
-    out.upper.assign(n_, 0.0);
-    out.lower.assign(n_, 0.0);
+    if (kSimd && fast_) {
+      out.gap.assign(padded_, -1.0f);
+    } else {
+      out.upper.assign(n_, 0.0);
+      out.lower.assign(n_, 0.0);
+    }
     std::vector<double> partial(chunks_ * stride);  // (chunks, k, D + 1)
     std::vector<double> sums(stride);               // (k, D + 1)
     std::vector<Index> changed(chunks_);
@@ -514,6 +840,7 @@ class Lloyd {
     out.inertia = inertia(out.centres, out.labels, threads);
     out.upper = {};
     out.lower = {};
+    out.gap = {};
   }
 
   const float* x_;
@@ -521,10 +848,12 @@ class Lloyd {
   int dim_;
   int k_;
   KMeansOptions options_;
-  bool use_bounds_;
+  bool fast_;
   Index chunks_;
   double slack_;
   double tol_ = 0.0;
+  Index padded_ = 0;       // kSimd: N rounded up to a multiple of 8
+  std::vector<float> soa_; // kSimd: (D, padded_) the points, by coordinate
 };
 
 /// Checks every precondition of `kmeans`; throws dae::Error naming the first one broken.
@@ -552,21 +881,23 @@ inline void validate(std::span<const float> points, int dim, const KMeansOptions
                   (std::isnan(points[j]) ? "NaN" : "infinite"));
 }
 
-/// kmeans for dimension D (or kDynamic). `use_bounds = false` turns off Hamerly's bounds, so
-/// that tests can check the bounded iterations against plain full scans.
+/// kmeans for dimension D (or kDynamic). `fast = false` turns off the screened assignment and
+/// Hamerly's bounds (every pass a plain full scan in double), so that tests can check the fast
+/// iterations against plain ones.
 template <int D>
 KMeansResult kmeans_impl(std::span<const float> points, int dim, const KMeansOptions& options,
-                         bool use_bounds = true) {
+                         bool fast = true) {
   validate(points, dim, options);
   const auto n = static_cast<std::ptrdiff_t>(points.size() / static_cast<std::size_t>(dim));
-  const Lloyd<D> problem(points.data(), n, dim, options, use_bounds);
+  const Lloyd<D> problem(points.data(), n, dim, options, fast);
   const int threads = resolve_threads(options.threads);
   using Run = typename Lloyd<D>::Run;
   std::vector<Run> runs(static_cast<std::size_t>(options.n_init));
   if (options.n_init >= threads && threads > 1) {
-    parallel_for(options.n_init, threads, [&](std::ptrdiff_t r) {
-      runs[static_cast<std::size_t>(r)] = problem.run(static_cast<int>(r), 1);
-    });
+    parallel_for(
+        options.n_init, threads,
+        [&](std::ptrdiff_t r) { runs[static_cast<std::size_t>(r)] = problem.run(static_cast<int>(r), 1); },
+        /*dynamic=*/true);
   } else {
     for (int r = 0; r < options.n_init; ++r) runs[static_cast<std::size_t>(r)] = problem.run(r, threads);
   }
