@@ -308,8 +308,7 @@ class Lloyd {
         for (int d = 0; d < dim_; ++d) trial_point[t * dim_ + d] = point(ids[t])[d];
       }
       parallel_for(chunks_, threads, [&](Index ch) {
-        for (int t = 0; t < trials; ++t)
-          trial_chunk[t * chunks_ + ch] = trial_potential(ch, trial_point.data() + t * dim_, closest.data());
+        trial_potentials(ch, trial_point.data(), trials, closest.data(), trial_chunk.data() + ch);
       });
       int best = 0;
       double best_potential = std::numeric_limits<double>::infinity();
@@ -385,6 +384,59 @@ class Lloyd {
     for (; i < end; ++i) sum[i & 3] += std::min(closest[i], distance(point(i), y));
     return (sum[0] + sum[1]) + (sum[2] + sum[3]);
   }
+
+  /// trial_potential of chunk ch for each of the `trials` candidates ys ((trials, D)), written to
+  /// out[t * chunks]. With kSimd, up to 4 candidates share one pass over the points.
+  void trial_potentials(Index ch, const double* ys, int trials, const double* closest, double* out) const {
+#if defined(DAE_CLUSTER_KMEANS_AVX2)
+    if constexpr (kSimd) {
+      int t = 0;
+      for (; t + 4 <= trials; t += 4) fused_potentials<4>(ch, ys + t * D, closest, out + t * chunks_);
+      switch (trials - t) {
+        case 3: fused_potentials<3>(ch, ys + t * D, closest, out + t * chunks_); break;
+        case 2: fused_potentials<2>(ch, ys + t * D, closest, out + t * chunks_); break;
+        case 1: fused_potentials<1>(ch, ys + t * D, closest, out + t * chunks_); break;
+        default: break;
+      }
+      return;
+    }
+#endif
+    for (int t = 0; t < trials; ++t) out[t * chunks_] = trial_potential(ch, ys + t * dim_, closest);
+  }
+
+#if defined(DAE_CLUSTER_KMEANS_AVX2)
+  /// trial_potential for T candidates at once: the same operations per candidate, in the same
+  /// order (distance4's, then the lane sums by i mod 4), with each point loaded once.
+  template <int T>
+  void fused_potentials(Index ch, const double* ys, const double* closest, double* out) const {
+    const Index begin = chunk_begin(ch), end = chunk_end(ch);
+    __m256d y[T][D];
+    for (int t = 0; t < T; ++t)
+      for (int d = 0; d < D; ++d) y[t][d] = _mm256_set1_pd(ys[t * D + d]);
+    __m256d acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_pd();
+    Index i = begin;
+    for (; i + 4 <= end; i += 4) {
+      __m256d x[D];
+      for (int d = 0; d < D; ++d) x[d] = _mm256_cvtps_pd(_mm_loadu_ps(soa_.data() + d * padded_ + i));
+      const __m256d near = _mm256_loadu_pd(closest + i);
+      for (int t = 0; t < T; ++t) {
+        __m256d sum = _mm256_setzero_pd();
+        for (int d = 0; d < D; ++d) {
+          const __m256d diff = _mm256_sub_pd(x[d], y[t][d]);
+          sum = _mm256_fmadd_pd(diff, diff, sum);
+        }
+        acc[t] = _mm256_add_pd(acc[t], _mm256_min_pd(sum, near));
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      double sum[4];
+      _mm256_storeu_pd(sum, acc[t]);
+      for (Index j = i; j < end; ++j) sum[j & 3] += std::min(closest[j], distance(point(j), ys + t * D));
+      out[t * chunks_] = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    }
+  }
+#endif
 
   /// closest[i] = min(closest[i], D² from point i to y), over chunk ch.
   void take_closer(Index ch, const double* y, double* closest) const {
