@@ -1,0 +1,292 @@
+// End-to-end tests of dae_mnist: the real binary, run on a synthetic dataset written in MNIST's
+// exact IDX format (3,000 training and 500 test images of ten drawable classes, one file gzipped).
+// Checks that training lowers the loss, every promised file exists and parses, --resume is bit
+// for bit the same as training straight through, and that bad input gives one clear line, a
+// non-zero exit and no damage to what was saved before.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+#include <zlib.h>
+
+#include "dae/io/npy.hpp"
+#include "dae/io/safetensors.hpp"
+#include "dae/rng.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string err;
+};
+
+const fs::path& work_dir() {
+  static const fs::path dir = [] {
+    auto d = fs::temp_directory_path() / ("dae_cli_test_" + std::to_string(::getpid()));
+    fs::remove_all(d);
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+Result dae_mnist(const std::string& arguments) {
+  const auto err = work_dir() / "stderr.txt";
+  const std::string command = std::string(DAE_MNIST_BIN) + " " + arguments + " > " + (work_dir() / "stdout.txt").string() +
+                              " 2> " + err.string();
+  const int status = std::system(command.c_str());
+  std::ifstream in(err);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+}
+
+std::vector<char> bytes_of(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const fs::path& path, const std::vector<unsigned char>& data) {
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+}
+
+void put_u32(std::vector<unsigned char>& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<unsigned char>(v >> shift));
+}
+
+/// Class c: a thick stroke at angle c * 18 degrees through a jittered centre, plus speckle.
+std::vector<unsigned char> draw_digit(int c, dae::Rng& rng) {
+  std::vector<unsigned char> image(784, 0);
+  const double angle = c * 3.14159265358979 / 10.0;
+  const double cx = 14 + 2 * (rng.uniform_double() - 0.5), cy = 14 + 2 * (rng.uniform_double() - 0.5);
+  for (int t = -9; t <= 9; ++t) {
+    const int x = static_cast<int>(std::lround(cx + t * std::cos(angle))), y = static_cast<int>(std::lround(cy + t * std::sin(angle)));
+    for (int dy = -1; dy <= 1; ++dy) {
+      for (int dx = -1; dx <= 1; ++dx) {
+        if (x + dx >= 0 && x + dx < 28 && y + dy >= 0 && y + dy < 28) image[static_cast<std::size_t>((y + dy) * 28 + x + dx)] = 255;
+      }
+    }
+  }
+  if (c % 2 == 1) {  // odd classes get a ring: pairs of angles stay distinguishable
+    for (int a = 0; a < 64; ++a) {
+      const int x = static_cast<int>(std::lround(cx + 6 * std::cos(a * 0.0982))), y = static_cast<int>(std::lround(cy + 6 * std::sin(a * 0.0982)));
+      image[static_cast<std::size_t>(y * 28 + x)] = 200;
+    }
+  }
+  for (int i = 0; i < 20; ++i) image[rng.below(784)] = static_cast<unsigned char>(rng.below(256));
+  return image;
+}
+
+/// Writes train/t10k IDX images and labels; the training images gzipped (as Fashion-MNIST ships).
+void write_dataset(const fs::path& folder, int train_count, int test_count) {
+  fs::create_directories(folder);
+  dae::Rng rng(2024);
+  for (const auto& [part, count] : {std::pair<std::string, int>{"train", train_count}, {"t10k", test_count}}) {
+    std::vector<unsigned char> images, labels;
+    put_u32(images, 0x803);
+    put_u32(images, static_cast<std::uint32_t>(count));
+    put_u32(images, 28);
+    put_u32(images, 28);
+    put_u32(labels, 0x801);
+    put_u32(labels, static_cast<std::uint32_t>(count));
+    for (int i = 0; i < count; ++i) {
+      const int c = static_cast<int>(rng.below(10));
+      const auto image = draw_digit(c, rng);
+      images.insert(images.end(), image.begin(), image.end());
+      labels.push_back(static_cast<unsigned char>(c));
+    }
+    if (part == "train") {
+      gzFile gz = gzopen((folder / "train-images-idx3-ubyte.gz").c_str(), "wb");
+      gzwrite(gz, images.data(), static_cast<unsigned>(images.size()));
+      gzclose(gz);
+    } else {
+      write_bytes(folder / (part + "-images-idx3-ubyte"), images);
+    }
+    write_bytes(folder / (part + "-labels-idx1-ubyte"), labels);
+  }
+}
+
+const fs::path& dataset() {
+  static const fs::path folder = [] {
+    const auto f = work_dir() / "data";
+    write_dataset(f, 3000, 500);
+    return f;
+  }();
+  return folder;
+}
+
+std::vector<nlohmann::json> read_metrics(const fs::path& path) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+/// Checks a failure: the exit code, a single line, and that it names `fragment`.
+void expect_failure(const Result& r, int exit_code, const std::string& fragment) {
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == exit_code);
+  CHECK(r.err.find(fragment) != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
+const std::string kTrain = " --epochs 2 --batch 64 --threads 2 --seed 3";
+
+/// The output folder of one `train` run, trained on first use.
+const fs::path& trained() {
+  static const fs::path out = [] {
+    const auto folder = work_dir() / "trained";
+    const auto r = dae_mnist("train --data " + dataset().string() + " --out " + folder.string() + kTrain);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return folder;
+  }();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("train lowers the loss and writes every promised file", "[cli]") {
+  const auto& out = trained();
+  const auto metrics = read_metrics(out / "metrics.jsonl");
+  REQUIRE(metrics.size() == 2);
+  for (const auto& m : metrics) {
+    for (const char* key : {"epoch", "train_loss", "val_loss", "seconds", "images_per_second"}) CHECK(m.contains(key));
+  }
+  CHECK(metrics[1]["val_loss"].get<double>() < metrics[0]["val_loss"].get<double>());
+  CHECK(metrics[1]["train_loss"].get<double>() < metrics[0]["train_loss"].get<double>());
+  CHECK(dae::io::read_safetensors(out / "model.safetensors").tensors.size() == 35);
+  CHECK(dae::io::read_safetensors(out / "training_state.safetensors").tensors.count("epoch") == 1);
+  for (const char* picture : {"loss.png", "reconstructions/epoch_001.png", "reconstructions/epoch_002.png"}) {
+    const auto png = bytes_of(out / picture);
+    REQUIRE(png.size() > 8);
+    CHECK(std::string(png.begin() + 1, png.begin() + 4) == "PNG");
+  }
+}
+
+TEST_CASE("--resume continues bit for bit where the run stopped", "[cli]") {
+  const auto straight = work_dir() / "straight", resumed = work_dir() / "resumed";
+  const std::string common = " --data " + dataset().string() + " --batch 64 --threads 2 --seed 5";
+  REQUIRE(dae_mnist("train" + common + " --out " + straight.string() + " --epochs 2").exit_code == 0);
+  REQUIRE(dae_mnist("train" + common + " --out " + resumed.string() + " --epochs 1").exit_code == 0);
+  const auto r = dae_mnist("train" + common + " --out " + resumed.string() + " --epochs 2 --resume");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(bytes_of(straight / "model.safetensors") == bytes_of(resumed / "model.safetensors"));
+  CHECK(bytes_of(straight / "training_state.safetensors") == bytes_of(resumed / "training_state.safetensors"));
+  CHECK(read_metrics(resumed / "metrics.jsonl").size() == 2);
+
+  // A resumed run must use the same settings, and a fresh run must not overwrite a finished one.
+  const auto before = bytes_of(resumed / "model.safetensors");
+  expect_failure(dae_mnist("train" + common + " --out " + resumed.string() + " --epochs 3 --resume --lr 0.01"), 2, "--lr");
+  expect_failure(dae_mnist("train" + common + " --out " + resumed.string() + " --epochs 3"), 2, "--resume");
+  CHECK(bytes_of(resumed / "model.safetensors") == before);
+}
+
+TEST_CASE("encode, reconstruct, generate and cluster work on a trained model", "[cli]") {
+  const auto out = work_dir() / "tools";
+  fs::create_directories(out);
+  const auto model = (trained() / "model.safetensors").string();
+  const auto images = (dataset() / "t10k-images-idx3-ubyte").string();
+  const auto labels = (dataset() / "t10k-labels-idx1-ubyte").string();
+
+  REQUIRE(dae_mnist("encode --model " + model + " --images " + images + " --out " + (out / "codes.npy").string()).exit_code == 0);
+  const auto codes = dae::io::read_npy(out / "codes.npy");
+  CHECK(codes.shape == std::vector<std::int64_t>{500, 4});
+  CHECK(codes.dtype == dae::io::NpyDType::F32);
+
+  REQUIRE(dae_mnist("reconstruct --model " + model + " --images " + images + " --noise 0.3 --seed 2 --out " +
+                    (out / "recon.npy").string()).exit_code == 0);
+  const auto recon = dae::io::read_npy(out / "recon.npy");
+  CHECK(recon.shape == std::vector<std::int64_t>{500, 1, 28, 28});
+  const auto pixels = recon.values<float>();
+  CHECK(*std::min_element(pixels.begin(), pixels.end()) >= 0.0f);
+  CHECK(*std::max_element(pixels.begin(), pixels.end()) <= 1.0f);
+
+  // The reconstructions are .npy float images: they go back in as --images.
+  REQUIRE(dae_mnist("encode --model " + model + " --images " + (out / "recon.npy").string() + " --out " +
+                    (out / "codes2.npy").string()).exit_code == 0);
+
+  REQUIRE(dae_mnist("generate --model " + model + " --n 9 --seed 4 --out " + (out / "grid.png").string()).exit_code == 0);
+  CHECK(bytes_of(out / "grid.png").size() > 100);
+
+  const auto cluster_dir = out / "clusters";
+  const auto r = dae_mnist("cluster --codes " + (out / "codes.npy").string() + " --labels " + labels +
+                           " --k 10 --n-init 4 --out " + cluster_dir.string());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::ifstream in(cluster_dir / "clusters.json");
+  const auto j = nlohmann::json::parse(in);
+  for (const char* key : {"inertia", "iterations", "accuracy_raw", "accuracy_greedy", "accuracy_hungarian", "nmi",
+                          "ari", "mapping_greedy", "mapping_hungarian", "confusion_matrix_greedy"}) {
+    CHECK(j.contains(key));
+  }
+  CHECK(j["accuracy_hungarian"].get<double>() >= j["accuracy_greedy"].get<double>() - 1e-12);
+  CHECK(dae::io::read_npy(cluster_dir / "assignments.npy").shape == std::vector<std::int64_t>{500});
+  CHECK(fs::exists(cluster_dir / "confusion.png"));
+  CHECK(fs::exists(cluster_dir / "latent.png"));
+}
+
+TEST_CASE("run does the whole pipeline and writes a report", "[cli]") {
+  const auto out = work_dir() / "pipeline";
+  const auto r = dae_mnist("run --data " + dataset().string() + " --out " + out.string() + kTrain + " --n-init 3");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  for (const char* file : {"model.safetensors", "metrics.jsonl", "generated.png", "codes.npy", "labels.npy",
+                           "clusters.json", "assignments.npy", "confusion.png", "latent.png", "report.html"}) {
+    INFO(file);
+    CHECK(fs::exists(out / file));
+  }
+  CHECK(dae::io::read_npy(out / "codes.npy").shape == std::vector<std::int64_t>{2400, 4});
+}
+
+TEST_CASE("Bad flags and bad files: one line naming the culprit, non-zero exit, nothing written", "[cli]") {
+  const auto out = work_dir() / "bad";
+  const std::string data = " --data " + dataset().string();
+  expect_failure(dae_mnist("train" + data + " --out " + out.string() + " --epochs abc"), 2, "--epochs");
+  expect_failure(dae_mnist("train" + data + " --out " + out.string() + " --epochs 0"), 2, "--epochs");
+  expect_failure(dae_mnist("train" + data + " --out " + out.string() + " --lr -1"), 2, "--lr");
+  expect_failure(dae_mnist("train" + data + " --out " + out.string() + " --batch 1"), 2, "--batch");
+  expect_failure(dae_mnist("train" + data + " --out " + out.string() + " --colour red"), 2, "--colour");
+  expect_failure(dae_mnist("train" + data), 2, "--out");
+  expect_failure(dae_mnist("frobnicate"), 2, "frobnicate");
+  expect_failure(dae_mnist("train --data " + (work_dir() / "nowhere").string() + " --out " + out.string()), 1, "nowhere");
+  CHECK_FALSE(fs::exists(out / "model.safetensors"));
+
+  // An output folder that cannot be created is found before any training.
+  write_bytes(work_dir() / "a_file", {1, 2, 3});
+  expect_failure(dae_mnist("train" + data + " --out " + (work_dir() / "a_file" / "sub").string()), 1, "a_file");
+
+  // Damaged inputs to the other commands.
+  const auto junk = work_dir() / "junk.npy";
+  write_bytes(junk, {'n', 'o', 't', ' ', 'n', 'p', 'y'});
+  const auto truncated = work_dir() / "truncated-idx3-ubyte";
+  auto images = bytes_of(dataset() / "t10k-images-idx3-ubyte");
+  images.resize(images.size() - 7);
+  write_bytes(truncated, std::vector<unsigned char>(images.begin(), images.end()));
+  {
+    const auto model = (trained() / "model.safetensors").string();
+    expect_failure(dae_mnist("encode --model " + model + " --images " + junk.string() + " --out " + (work_dir() / "c.npy").string()), 1, "junk.npy");
+    expect_failure(dae_mnist("encode --model " + model + " --images " + truncated.string() + " --out " + (work_dir() / "c.npy").string()), 1, "truncated");
+    expect_failure(dae_mnist("encode --model " + model + " --images " + (dataset() / "t10k-labels-idx1-ubyte").string() + " --out " + (work_dir() / "c.npy").string()), 1, "t10k-labels");
+    CHECK_FALSE(fs::exists(work_dir() / "c.npy"));
+  }
+  auto checkpoint = bytes_of(trained() / "model.safetensors");
+  {
+    checkpoint.resize(checkpoint.size() / 2);
+    const auto half = work_dir() / "half.safetensors";
+    write_bytes(half, std::vector<unsigned char>(checkpoint.begin(), checkpoint.end()));
+    expect_failure(dae_mnist("generate --model " + half.string() + " --out " + (work_dir() / "g.png").string()), 1, "half.safetensors");
+    CHECK_FALSE(fs::exists(work_dir() / "g.png"));
+  }
+  expect_failure(dae_mnist("cluster --codes " + junk.string() + " --labels " + (dataset() / "t10k-labels-idx1-ubyte").string() + " --out " + (work_dir() / "cl").string()), 1, "junk.npy");
+  expect_failure(dae_mnist("generate --model x --n -3 --out y.png"), 2, "--n");
+}
