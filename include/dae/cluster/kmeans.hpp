@@ -639,11 +639,12 @@ class Lloyd {
     float* gaps = state.gap.data();
     parallel_for(chunks_, threads, [=, this, &changed](Index ch) {  // by value: no reloads
       const Index begin = chunk_begin(ch), end = chunk_end(ch);
-      // Pass 1: lower the gaps; the points whose gap is no longer positive go to `todo`.
+      // Pass 1: lower the gaps; the points whose gap is no longer positive go to `todo` (as
+      // offsets from `begin`).
       alignas(32) int todo[kChunk + 8];
       Index count = 0;
       if (moves == nullptr) {
-        for (Index i = begin; i < end; ++i) todo[count++] = static_cast<int>(i);
+        for (Index i = begin; i < end; ++i) todo[count++] = static_cast<int>(i - begin);
       } else {
         Index g = begin;
         for (; g + 8 <= end; g += 8) {
@@ -665,12 +666,12 @@ class Lloyd {
           const unsigned open = ~static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(gap, zero, _CMP_GT_OQ))) & 0xFFu;
           const __m128i lanes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(kSetBits.data() + open));
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(todo + count),
-                              _mm256_add_epi32(_mm256_cvtepu8_epi32(lanes), _mm256_set1_epi32(static_cast<int>(g))));
+                              _mm256_add_epi32(_mm256_cvtepu8_epi32(lanes), _mm256_set1_epi32(static_cast<int>(g - begin))));
           count += __builtin_popcount(open);
         }
         for (; g < end; ++g) {
           gaps[g] = gaps[g] * kShrink - drops[labels[g]];
-          if (!(gaps[g] > 0.0f)) todo[count++] = static_cast<int>(g);
+          if (!(gaps[g] > 0.0f)) todo[count++] = static_cast<int>(g - begin);
         }
       }
       // Pass 2: screen the points of `todo`, 8 at a time (a short last block repeats a point).
@@ -681,7 +682,7 @@ class Lloyd {
       for (Index t = 0; t < count; t += 8) {
         const __m256i ids = _mm256_load_si256(reinterpret_cast<const __m256i*>(todo + t));
         __m256 x[D];
-        for (int d = 0; d < D; ++d) x[d] = _mm256_i32gather_ps(xs + d * padded_, ids, 4);
+        for (int d = 0; d < D; ++d) x[d] = _mm256_i32gather_ps(xs + d * padded_ + begin, ids, 4);
         __m256 best = inf, second = inf, index = zero, c_index = zero;
         for (int c = 0; c < k_; ++c) {
           const float* y = centre_f + c * D;
@@ -707,7 +708,7 @@ class Lloyd {
         _mm256_store_si256(reinterpret_cast<__m256i*>(block_label), _mm256_cvttps_epi32(index));
         const Index used = std::min<Index>(8, count - t);
         for (Index p = 0; p < used; ++p) {
-          const Index i = todo[t + p];
+          const Index i = begin + todo[t + p];
           const int label = (sure >> p) & 1 ? block_label[p] : nearest(point(i), centre_d);
           moved += labels[i] != label;
           labels[i] = label;
