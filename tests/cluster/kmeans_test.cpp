@@ -183,7 +183,8 @@ TEST_CASE("kmeans is deterministic per seed and independent of the thread count"
   CHECK(a.centres != b.centres);  // another seed, another start
 }
 
-TEST_CASE("the fast assignment changes nothing: identical to plain full scans", "[cluster][kmeans]") {
+TEST_CASE("the fast assignment changes nothing: identical to plain full scans",
+          "[cluster][kmeans]") {
   // kmeans_impl(..., fast = false) labels every point by a full scan in double. The fast path
   // (float screening with double rescans of near ties and a Hamerly-style skip where AVX2 is
   // built in; Hamerly's bounds elsewhere) must reproduce it bit for bit.
@@ -202,7 +203,8 @@ TEST_CASE("the fast assignment changes nothing: identical to plain full scans", 
   for (const int dim : {2, 4}) {
     std::vector<float> grid;
     for (int i = 0; i < 3000; ++i)
-      for (int d = 0; d < dim; ++d) grid.push_back(static_cast<float>((i / (d == 0 ? 1 : 5 * d)) % (5 - d)));
+      for (int d = 0; d < dim; ++d)
+        grid.push_back(static_cast<float>((i / (d == 0 ? 1 : 5 * d)) % (5 - d)));
     o.k = 7;
     INFO("grid, D = " << dim);
     if (dim == 2)

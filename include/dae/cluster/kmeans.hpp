@@ -9,8 +9,10 @@
 // assignment so the labels match the returned centres.
 //
 // Points are float, row-major (N, D); every sum (centres, inertia, potentials) is accumulated in
-// double. D is a template parameter, so the inner distance loop is unrolled for the real case
-// (D = 4); `kmeans(points, dim, options)` is the run-time-D entry point.
+// double, and every label is that of an exact scan in double. D is a template parameter, so the
+// inner distance loop is unrolled for the real case (D = 4); `kmeans(points, dim, options)` is
+// the run-time-D entry point. Built for AVX2 + FMA (x86-64-v3), compile-time D gets vectorised
+// kernels (see Lloyd) that give the same results, bit for bit, as the portable code.
 //
 // Determinism: all randomness comes from dae::Rng, restart r drawing from stream r of the seed,
 // so a restart's result does not depend on the others. Work is split into fixed chunks of
@@ -152,30 +154,30 @@ inline double squared_distance(const float* x, const double* c, int dim) {
 /// The labels are always those of a plain full scan in double (`squared_distance`, nearest
 /// centre, lowest index on a tie); the fast paths only find them more cheaply:
 ///
-/// With AVX2 and a compile-time D (kSimd), assignment is *screened in float*: 8 points at a time
-/// against all centres (rounded to float), keeping the nearest and the runner-up. When the
-/// runner-up is farther than the nearest by more than a bound on the float rounding error (see
-/// `assign_screened`), the float winner is the double winner; the rare other points (near ties)
-/// are rescanned in double. The centre sums are formed in the same pass, point by point in the
-/// original order, so they round exactly as before. k-means++ computes its double distances 4
-/// points at a time with the same operations, in the same order, as the scalar code.
+/// With AVX2 and a compile-time D (kSimd), assignment is *screened in float*: a per-point bound
+/// (Hamerly's, folded into one gap) skips the points whose label cannot have changed; the others
+/// are compared, 8 at a time, with all centres (rounded to float), keeping the nearest and the
+/// runner-up. When the runner-up is farther than the nearest by more than a bound on the float
+/// rounding error (see `assign_screened`), the float winner is the double winner; the rare other
+/// points (near ties) are rescanned in double. The centre sums are then formed point by point in
+/// index order, so they round exactly as in the portable path. k-means++ computes its double
+/// distances 4 points at a time with the same operations, in the same order, as the scalar code.
 ///
-/// Otherwise, assignment uses Hamerly's bounds (G. Hamerly, "Making k-means even faster", SDM 2010) to skip
-/// points whose nearest centre provably cannot have changed. The bounds only ever decide to skip
-/// a point when its current centre is nearer than every other one by a relative margin (kMargin)
-/// far above the rounding error of the distances, and are widened by kSlack at every update, so
-/// the labels are exactly those of a plain full scan (nearest centre, lowest index on a tie):
-/// the iterations are Lloyd's, only cheaper. The sums that form the centres and the inertia are
-/// always recomputed over all points, in chunk order, never updated incrementally.
+/// Otherwise, assignment uses Hamerly's bounds (G. Hamerly, "Making k-means even faster", SDM
+/// 2010) to skip points whose nearest centre provably cannot have changed. The bounds only ever
+/// decide to skip a point when its current centre is nearer than every other one by a relative
+/// margin (kMargin) far above the rounding error of the distances, and are widened by kSlack at
+/// every update, so the labels are exactly those of a plain full scan (nearest centre, lowest index
+/// on a tie): the iterations are Lloyd's, only cheaper. The sums that form the centres and the
+/// inertia are always recomputed over all points, in chunk order, never updated incrementally.
 template <int D>
 class Lloyd {
  public:
   using Index = std::ptrdiff_t;
 
   Lloyd(const float* points, Index n, int dim, const KMeansOptions& options, bool fast)
-      : x_(points), n_(n), dim_(D > 0 ? D : dim), k_(options.k), options_(options),
-        fast_(fast), chunks_((n + kChunk - 1) / kChunk),
-        slack_((dim_ + 16) * 1e-14) {
+      : x_(points), n_(n), dim_(D > 0 ? D : dim), k_(options.k), options_(options), fast_(fast),
+        chunks_((n + kChunk - 1) / kChunk), slack_((dim_ + 16) * 1e-14) {
     tol_ = options.tol * mean_variance();
     if constexpr (kSimd) {
       // (D, padded) copy of the points, zero-padded to whole blocks of 8, for the kernels.
@@ -192,7 +194,7 @@ class Lloyd {
     std::vector<int> labels;      // (N)
     std::vector<double> upper;    // (N) upper bound on the distance to the own centre
     std::vector<double> lower;    // (N) lower bound on the distance to every other centre
-    std::vector<float> gap;       // (N padded) kSimd: lower bound on lower - upper, see assign_screened
+    std::vector<float> gap;  // (N padded) kSimd: lower bound on lower - upper, see assign_screened
     double inertia = 0.0;
     int iterations = 0;
     bool converged = false;
@@ -375,7 +377,7 @@ class Lloyd {
       __m256d yv[D > 0 ? D : 1];
       for (int d = 0; d < D; ++d) yv[d] = _mm256_set1_pd(y[d]);
       __m256d acc = _mm256_setzero_pd();
-      // _mm256_min_pd(a, b) is a < b ? a : b, so (distance, closest) is std::min(closest, distance).
+      // _mm256_min_pd(a, b) is a < b ? a : b: (distance, closest) is std::min(closest, distance).
       for (; i + 4 <= end; i += 4)
         acc = _mm256_add_pd(acc, _mm256_min_pd(distance4(i, yv), _mm256_loadu_pd(closest + i)));
       _mm256_storeu_pd(sum, acc);
@@ -387,16 +389,25 @@ class Lloyd {
 
   /// trial_potential of chunk ch for each of the `trials` candidates ys ((trials, D)), written to
   /// out[t * chunks]. With kSimd, up to 4 candidates share one pass over the points.
-  void trial_potentials(Index ch, const double* ys, int trials, const double* closest, double* out) const {
+  void trial_potentials(Index ch, const double* ys, int trials, const double* closest,
+                        double* out) const {
 #if defined(DAE_CLUSTER_KMEANS_AVX2)
     if constexpr (kSimd) {
       int t = 0;
-      for (; t + 4 <= trials; t += 4) fused_potentials<4>(ch, ys + t * D, closest, out + t * chunks_);
+      for (; t + 4 <= trials; t += 4)
+        fused_potentials<4>(ch, ys + t * D, closest, out + t * chunks_);
       switch (trials - t) {
-        case 3: fused_potentials<3>(ch, ys + t * D, closest, out + t * chunks_); break;
-        case 2: fused_potentials<2>(ch, ys + t * D, closest, out + t * chunks_); break;
-        case 1: fused_potentials<1>(ch, ys + t * D, closest, out + t * chunks_); break;
-        default: break;
+        case 3:
+          fused_potentials<3>(ch, ys + t * D, closest, out + t * chunks_);
+          break;
+        case 2:
+          fused_potentials<2>(ch, ys + t * D, closest, out + t * chunks_);
+          break;
+        case 1:
+          fused_potentials<1>(ch, ys + t * D, closest, out + t * chunks_);
+          break;
+        default:
+          break;
       }
       return;
     }
@@ -418,7 +429,8 @@ class Lloyd {
     Index i = begin;
     for (; i + 4 <= end; i += 4) {
       __m256d x[D];
-      for (int d = 0; d < D; ++d) x[d] = _mm256_cvtps_pd(_mm_loadu_ps(soa_.data() + d * padded_ + i));
+      for (int d = 0; d < D; ++d)
+        x[d] = _mm256_cvtps_pd(_mm_loadu_ps(soa_.data() + d * padded_ + i));
       const __m256d near = _mm256_loadu_pd(closest + i);
       for (int t = 0; t < T; ++t) {
         __m256d sum = _mm256_setzero_pd();
@@ -432,7 +444,8 @@ class Lloyd {
     for (int t = 0; t < T; ++t) {
       double sum[4];
       _mm256_storeu_pd(sum, acc[t]);
-      for (Index j = i; j < end; ++j) sum[j & 3] += std::min(closest[j], distance(point(j), ys + t * D));
+      for (Index j = i; j < end; ++j)
+        sum[j & 3] += std::min(closest[j], distance(point(j), ys + t * D));
       out[t * chunks_] = (sum[0] + sum[1]) + (sum[2] + sum[3]);
     }
   }
@@ -447,7 +460,8 @@ class Lloyd {
       __m256d yv[D > 0 ? D : 1];
       for (int d = 0; d < D; ++d) yv[d] = _mm256_set1_pd(y[d]);
       for (; i + 4 <= end; i += 4)
-        _mm256_storeu_pd(closest + i, _mm256_min_pd(distance4(i, yv), _mm256_loadu_pd(closest + i)));
+        _mm256_storeu_pd(closest + i,
+                         _mm256_min_pd(distance4(i, yv), _mm256_loadu_pd(closest + i)));
     }
 #endif
     for (; i < end; ++i) closest[i] = std::min(closest[i], distance(point(i), y));
@@ -663,10 +677,14 @@ class Lloyd {
           _mm256_storeu_ps(gaps + g, gap);
           // Append the points whose gap is no longer positive, without branches: the table
           // lists the set bits of each 8-bit mask as bytes.
-          const unsigned open = ~static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(gap, zero, _CMP_GT_OQ))) & 0xFFu;
-          const __m128i lanes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(kSetBits.data() + open));
+          const unsigned open =
+              ~static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(gap, zero, _CMP_GT_OQ))) &
+              0xFFu;
+          const __m128i lanes =
+              _mm_loadl_epi64(reinterpret_cast<const __m128i*>(kSetBits.data() + open));
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(todo + count),
-                              _mm256_add_epi32(_mm256_cvtepu8_epi32(lanes), _mm256_set1_epi32(static_cast<int>(g - begin))));
+                              _mm256_add_epi32(_mm256_cvtepu8_epi32(lanes),
+                                               _mm256_set1_epi32(static_cast<int>(g - begin))));
           count += __builtin_popcount(open);
         }
         for (; g < end; ++g) {
@@ -730,7 +748,8 @@ class Lloyd {
           for (Index i = begin; i < end; ++i) {
             const int label = labels[i];
             double* r = row[label].v;
-            _mm256_store_pd(r, _mm256_add_pd(_mm256_load_pd(r), _mm256_cvtps_pd(_mm_loadu_ps(points + i * 4))));
+            _mm256_store_pd(
+                r, _mm256_add_pd(_mm256_load_pd(r), _mm256_cvtps_pd(_mm_loadu_ps(points + i * 4))));
             ++members[label];
           }
           for (int c = 0; c < k_; ++c) std::copy_n(row[c].v, 4, s + c * 5);
@@ -905,8 +924,8 @@ class Lloyd {
   Index chunks_;
   double slack_;
   double tol_ = 0.0;
-  Index padded_ = 0;       // kSimd: N rounded up to a multiple of 8
-  std::vector<float> soa_; // kSimd: (D, padded_) the points, by coordinate
+  Index padded_ = 0;        // kSimd: N rounded up to a multiple of 8
+  std::vector<float> soa_;  // kSimd: (D, padded_) the points, by coordinate
 };
 
 /// Checks every precondition of `kmeans`; throws dae::Error naming the first one broken.
@@ -949,7 +968,9 @@ KMeansResult kmeans_impl(std::span<const float> points, int dim, const KMeansOpt
   if (options.n_init >= threads && threads > 1) {
     parallel_for(
         options.n_init, threads,
-        [&](std::ptrdiff_t r) { runs[static_cast<std::size_t>(r)] = problem.run(static_cast<int>(r), 1); },
+        [&](std::ptrdiff_t r) {
+          runs[static_cast<std::size_t>(r)] = problem.run(static_cast<int>(r), 1);
+        },
         /*dynamic=*/true);
   } else {
     for (int r = 0; r < options.n_init; ++r) runs[static_cast<std::size_t>(r)] = problem.run(r, threads);
