@@ -30,9 +30,11 @@ struct GemmTile {
                 "GemmTile: every thread loads the same number of elements");
   static_assert(threads % 32 == 0 && threads <= 1024, "GemmTile: a whole number of warps");
 
+  /// The staged tiles, k-major; one column of padding keeps the transposing stores of a K-contiguous
+  /// operand (consecutive threads, consecutive k) off a single shared-memory bank.
   struct Shared {
-    float a[BK][BM];  // A tile, k-major
-    float b[BK][BN];  // B tile, k-major
+    float a[BK][BM + 1];
+    float b[BK][BN + 1];
   };
 
   /// Stages A(m0.., k0..) and B(k0.., n0..) into shared memory, zero beyond (M, N, k_end).

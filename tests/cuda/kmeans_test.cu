@@ -86,7 +86,7 @@ TEST_CASE("Lloyd on the GPU follows a host Lloyd loop iteration for iteration", 
     for (int c = 0; c < k; ++c)
       for (int d = 0; d < 4; ++d) next[c * 4 + d] = sums[c * 5 + d] / sums[c * 5 + 4];
     const bool same = next == host;
-    host = next;
+    host = std::move(next);
     if (same) break;
   }
   for (std::size_t j = 0; j < host.size(); ++j) CHECK(gpu.centres[j] == Approx(host[j]).epsilon(1e-12));

@@ -169,3 +169,12 @@ TEST_CASE("the asynchronous step accumulates its losses on the device", "[cuda][
   CHECK(b.take_loss_sum() == 0.0);
   CHECK(snapshot(b).values == snapshot(a).values);  // bit-identical: deterministic kernels
 }
+
+TEST_CASE("host-tensor train_step and loss equal the device-tensor ones", "[cuda][model]") {
+  Gpu a(6), b(6);
+  const auto noisy = random_images(16, 50), clean = random_images(16, 51);
+  CHECK(a.train_step(noisy, clean) == b.train_step(Gpu::Images(noisy), Gpu::Images(clean)));
+  a.eval();
+  b.eval();
+  CHECK(a.loss(noisy, clean) == b.loss(Gpu::Images(noisy), Gpu::Images(clean)));
+}

@@ -142,6 +142,20 @@ class Autoencoder<Latent, cuda> {
     return last_loss();
   }
 
+  /// Host-tensor forms of train_step and loss (upload both batches, then as above), so code written
+  /// for Autoencoder<4> with CPU batches runs unchanged on the GPU. Slower than device-resident
+  /// data (DeviceImageSet, data.cuh) with train_step_async, which is what a fast epoch uses.
+  double train_step(const HostImages& noisy, const HostImages& clean) {
+    host_in_.upload(noisy);
+    host_target_.upload(clean);
+    return train_step(host_in_, host_target_);
+  }
+  double loss(const HostImages& noisy, const HostImages& clean) {
+    host_in_.upload(noisy);
+    host_target_.upload(clean);
+    return loss(host_in_, host_target_);
+  }
+
   /// As train_step without waiting: the loss is added to the device accumulator (take_loss_sum).
   void train_step_async(const Images& noisy, const Images& clean) {
     optimizer_.zero_grad();
@@ -266,7 +280,7 @@ class Autoencoder<Latent, cuda> {
   Tensor<Shape<16, 7, 7>, cuda> c0_, dc0_, c1_, dc1_;
   Tensor<Shape<8, 14, 14>, cuda> c3_, dc3_, c4_, dc4_;
   Codes code_, dcode_, code_in_;
-  Images output_, dlogits_, host_in_;
+  Images output_, dlogits_, host_in_, host_target_;
 };
 
 }  // namespace dae
