@@ -23,7 +23,8 @@
 namespace dae_mnist {
 
 /// A model loaded from --model, in evaluation mode.
-inline void load_model(Model& model, const fs::path& path) {
+template <class Model>
+void load_model(Model& model, const fs::path& path) {
   model.load(path);
   model.eval();
 }
@@ -31,7 +32,7 @@ inline void load_model(Model& model, const fs::path& path) {
 /// Runs `fn(first, clean_batch)` over the images in batches, in evaluation mode.
 template <class Fn>
 void for_each_batch(const dae::data::ImageSet& images, std::int64_t batch, Fn&& fn) {
-  Images clean;
+  HostImages clean;
   const auto count = static_cast<std::int64_t>(images.size());
   for (std::int64_t first = 0; first < count; first += batch) {
     const std::int64_t size = std::min(batch, count - first);
@@ -42,10 +43,11 @@ void for_each_batch(const dae::data::ImageSet& images, std::int64_t batch, Fn&& 
 }
 
 /// Encodes every image: (N, 4) float32 codes.
-inline std::vector<float> encode_all(Model& model, const dae::data::ImageSet& images) {
+template <class Model>
+std::vector<float> encode_all(Model& model, const dae::data::ImageSet& images) {
   std::vector<float> codes(images.size() * 4);
-  Model::Codes batch_codes;
-  for_each_batch(images, 1024, [&](std::int64_t first, const Images& clean) {
+  HostCodes batch_codes;
+  for_each_batch(images, 1024, [&](std::int64_t first, const HostImages& clean) {
     model.encode(clean, batch_codes);
     std::copy_n(batch_codes.data(), batch_codes.matrix().size(), codes.begin() + first * 4);
   });
@@ -60,7 +62,8 @@ inline dae::data::ImageSet load_model_images(const fs::path& path) {
 }
 
 /// dae_mnist encode --model FILE --images FILE --out codes.npy
-inline void encode_command(const fs::path& model_path, const fs::path& images_path, const fs::path& out) {
+template <class Model>
+void encode_command(const fs::path& model_path, const fs::path& images_path, const fs::path& out) {
   Model model;
   load_model(model, model_path);
   const auto images = load_model_images(images_path);
@@ -69,14 +72,15 @@ inline void encode_command(const fs::path& model_path, const fs::path& images_pa
 }
 
 /// dae_mnist reconstruct --model FILE --images FILE [--noise F --seed S] --out images.npy
-inline void reconstruct_command(const fs::path& model_path, const fs::path& images_path, double noise,
+template <class Model>
+void reconstruct_command(const fs::path& model_path, const fs::path& images_path, double noise,
                                 std::uint64_t seed, const fs::path& out) {
   Model model;
   load_model(model, model_path);
   const auto images = load_model_images(images_path);
   std::vector<float> result(images.size() * 784);
-  Images noisy, reconstructed;
-  for_each_batch(images, 1024, [&](std::int64_t first, const Images& clean) {
+  HostImages noisy, reconstructed;
+  for_each_batch(images, 1024, [&](std::int64_t first, const HostImages& clean) {
     noisy = clean;
     if (noise > 0) {
       std::vector<std::int64_t> ids(static_cast<std::size_t>(clean.batch()));
@@ -90,11 +94,12 @@ inline void reconstruct_command(const fs::path& model_path, const fs::path& imag
 }
 
 /// Decodes `n` codes drawn from N(0, I) with `seed` into a near-square grid picture.
-inline void generate_grid(Model& model, int n, std::uint64_t seed, const fs::path& out) {
-  Model::Codes codes(n);
+template <class Model>
+void generate_grid(Model& model, int n, std::uint64_t seed, const fs::path& out) {
+  HostCodes codes(n);
   dae::Rng rng(seed, /*stream=*/0x6E4);
   for (Eigen::Index i = 0; i < codes.matrix().size(); ++i) codes.data()[i] = static_cast<float>(rng.normal());
-  Images images;
+  HostImages images;
   model.decode(codes, images);
   const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
   const int rows = (n + cols - 1) / cols;
@@ -103,7 +108,8 @@ inline void generate_grid(Model& model, int n, std::uint64_t seed, const fs::pat
 }
 
 /// dae_mnist generate --model FILE [--n 9] [--seed 1] --out grid.png
-inline void generate_command(const fs::path& model_path, int n, std::uint64_t seed, const fs::path& out) {
+template <class Model>
+void generate_command(const fs::path& model_path, int n, std::uint64_t seed, const fs::path& out) {
   Model model;
   load_model(model, model_path);
   generate_grid(model, n, seed, out);

@@ -35,8 +35,10 @@
 namespace dae_mnist {
 
 namespace fs = std::filesystem;
-using Model = dae::Autoencoder<4>;
-using Images = Model::Images;
+/// Batches on the host: what the data pipeline fills and what every model accepts (the CUDA
+/// model uploads them).
+using HostImages = dae::Tensor<dae::Shape<1, 28, 28>>;
+using HostCodes = dae::Tensor<dae::Shape<4>>;
 
 struct TrainOptions {
   fs::path data;
@@ -91,7 +93,7 @@ struct Prefixed {
 };
 
 /// Visits everything a resumable checkpoint holds: model, optimizer, completed epochs.
-template <class Visitor>
+template <class Model, class Visitor>
 void visit_training_state(Model& model, std::int64_t& epoch, Visitor& visitor) {
   Prefixed<Visitor> model_part{visitor, "model."};
   model.visit_state(model_part);
@@ -134,7 +136,9 @@ class Progress {
 }  // namespace detail
 
 /// Trains (or resumes) per `options`, writing into options.out. Returns the per-epoch metrics.
+/// @tparam Model  dae::Autoencoder<4> or dae::Autoencoder<4, dae::cuda>
 /// @throws dae::Error / UsageError with one line naming the file, field or flag
+template <class Model>
 class Trainer {
  public:
   explicit Trainer(TrainOptions options) : options_(std::move(options)), files_{options_.out}, model_(options_.seed) {}
@@ -211,7 +215,7 @@ class Trainer {
 
   /// Fills `clean` with the images `ids` and `noisy` with their noisy versions (noise `stream`).
   void load_batch(const dae::data::ImageSet& images, std::span<const std::int64_t> ids, std::uint64_t stream,
-                  Images& clean, Images& noisy) const {
+                  HostImages& clean, HostImages& noisy) const {
     const auto n = static_cast<Eigen::Index>(ids.size());
     clean.resize(n);
     noisy.resize(n);
@@ -262,7 +266,7 @@ class Trainer {
   /// Originals, noisy inputs and reconstructions of one test digit per class, 3 rows of 10.
   void write_picture(int epoch) {
     if (picture_ids_.empty()) return;
-    Images clean, noisy, reconstructed;
+    HostImages clean, noisy, reconstructed;
     load_batch(test_.images, picture_ids_, dae::data::kPictureNoiseStream + static_cast<std::uint64_t>(epoch), clean, noisy);
     model_.reconstruct(noisy, reconstructed);
     const auto n = static_cast<std::size_t>(clean.matrix().size());
@@ -361,7 +365,7 @@ class Trainer {
   std::vector<std::int64_t> picture_ids_;
   std::vector<EpochMetrics> metrics_;
   int completed_ = 0;
-  Images clean_, noisy_;
+  HostImages clean_, noisy_;
 };
 
 }  // namespace dae_mnist

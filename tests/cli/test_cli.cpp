@@ -258,6 +258,7 @@ TEST_CASE("Bad flags and bad files: one line naming the culprit, non-zero exit, 
   expect_failure(dae_mnist("train" + data + " --out " + out.string() + " --colour red"), 2, "--colour");
   expect_failure(dae_mnist("train" + data), 2, "--out");
   expect_failure(dae_mnist("frobnicate"), 2, "frobnicate");
+  expect_failure(dae_mnist("train" + data + " --out " + out.string() + " --device tpu"), 2, "--device");
   expect_failure(dae_mnist("train --data " + (work_dir() / "nowhere").string() + " --out " + out.string()), 1, "nowhere");
   CHECK_FALSE(fs::exists(out / "model.safetensors"));
 

@@ -1,0 +1,21 @@
+// The model commands of dae_mnist on the GPU: pipeline.hpp instantiated with
+// dae::Autoencoder<4, dae::cuda>. Built (by nvcc) only with the CUDA backend; main.cpp calls it
+// for --device cuda. Batches are filled on the host and uploaded per step through the model's
+// host-tensor API, so the data pipeline, checkpoints and pictures are the CPU path's own.
+#include "dae/backend/cuda/autoencoder.cuh"
+#include <cuda_runtime.h>
+
+#include "pipeline.hpp"
+
+namespace dae_mnist {
+
+int cuda_model_command(const std::string& command, int argc, char** argv) {
+  int devices = 0;
+  if (const cudaError_t status = cudaGetDeviceCount(&devices); status != cudaSuccess || devices == 0) {
+    throw dae::Error(std::string("--device cuda: no usable CUDA device (") +
+                     (status != cudaSuccess ? cudaGetErrorString(status) : "none found") + ")");
+  }
+  return model_command<dae::Autoencoder<4, dae::cuda>>(command, argc, argv);
+}
+
+}  // namespace dae_mnist
