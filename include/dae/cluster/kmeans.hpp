@@ -104,28 +104,42 @@ inline int resolve_threads(int threads) {
 }
 
 /// Calls body(i) for i in [0, count), on up to `threads` OpenMP threads (serially without
-/// OpenMP). The body must not throw and must write only to locations owned by index i. With
-/// `dynamic`, the indices are handed out one at a time (for bodies of uneven cost, such as
-/// restarts); which thread runs an index never changes what it computes.
+/// OpenMP). The body must not throw and must write only to locations owned by index i.
 template <class Body>
-void parallel_for(std::ptrdiff_t count, int threads, Body&& body, bool dynamic = false) {
+void parallel_for(std::ptrdiff_t count, int threads, Body&& body) {
 #if defined(_OPENMP)
   if (threads > 1 && count > 1) {
     const int used = static_cast<int>(std::min<std::ptrdiff_t>(threads, count));
-    if (dynamic) {
-#pragma omp parallel for num_threads(used) schedule(dynamic, 1)
-      for (std::ptrdiff_t i = 0; i < count; ++i) body(i);
-    } else {
 #pragma omp parallel for num_threads(used) schedule(static)
-      for (std::ptrdiff_t i = 0; i < count; ++i) body(i);
+    for (std::ptrdiff_t i = 0; i < count; ++i) body(i);
+    return;
+  }
+#else
+  (void)threads;
+#endif
+  for (std::ptrdiff_t i = 0; i < count; ++i) body(i);
+}
+
+/// Calls body(i, worker) for i in [0, count) on up to `threads` OpenMP threads, handing the
+/// indices out one at a time (restarts differ in cost); `worker` in [0, threads) names the
+/// thread, so that it can keep scratch space of its own. Which worker runs an index must not
+/// change what the body computes. The body must not throw.
+template <class Body>
+void parallel_for_workers(int count, int threads, Body&& body) {
+#if defined(_OPENMP)
+  if (threads > 1 && count > 1) {
+#pragma omp parallel num_threads(threads)
+    {
+      const int worker = omp_get_thread_num();  // < the team's size <= threads
+#pragma omp for schedule(dynamic, 1)
+      for (int i = 0; i < count; ++i) body(i, worker);
     }
     return;
   }
 #else
   (void)threads;
-  (void)dynamic;
 #endif
-  for (std::ptrdiff_t i = 0; i < count; ++i) body(i);
+  for (int i = 0; i < count; ++i) body(i, 0);
 }
 
 /// Squared Euclidean distance between float point x and double centre c, summed over d in order.
@@ -188,10 +202,12 @@ class Lloyd {
     }
   }
 
-  /// The outcome of one restart, and its per-point state.
+  /// The outcome of one restart, and its per-point state. A Run can be passed to `run` again:
+  /// its buffers are reused.
   struct Run {
     std::vector<double> centres;  // (k, D)
     std::vector<int> labels;      // (N)
+    std::vector<double> closest;  // (N) k-means++: D² to the nearest centre so far
     std::vector<double> upper;    // (N) upper bound on the distance to the own centre
     std::vector<double> lower;    // (N) lower bound on the distance to every other centre
     std::vector<float> gap;  // (N padded) kSimd: lower bound on lower - upper, see assign_screened
@@ -201,14 +217,14 @@ class Lloyd {
     bool degenerate = false;  // k-means++ ran out of distinct points
   };
 
-  /// Restart `restart`: k-means++ from Rng(seed, restart), then Lloyd iterations, with the
-  /// chunks spread over `threads` threads.
-  Run run(int restart, int threads) const {
-    Run out;
+  /// Restart `restart` into `out`: k-means++ from Rng(seed, restart), then Lloyd iterations,
+  /// with the chunks spread over `threads` threads. Nothing of out's previous contents but the
+  /// capacity of its buffers is used.
+  void run(int restart, int threads, Run& out) const {
     Rng rng(options_.seed, static_cast<std::uint64_t>(restart));
-    out.centres = seed_plus_plus(rng, threads, out.degenerate);
+    out.degenerate = false;
+    out.centres = seed_plus_plus(rng, threads, out.degenerate, out.closest);
     lloyd(out, threads);
-    return out;
   }
 
  private:
@@ -278,14 +294,15 @@ class Lloyd {
   /// centre is the best of 2 + floor(ln k) candidates drawn with probability proportional to D²,
   /// the squared distance to the nearest centre so far; "best" is the lowest potential (sum of
   /// D² after adding the candidate).
-  std::vector<double> seed_plus_plus(Rng& rng, int threads, bool& degenerate) const {
+  std::vector<double> seed_plus_plus(Rng& rng, int threads, bool& degenerate,
+                                     std::vector<double>& closest) const {
     const Index n = n_;
     std::vector<double> centres(k_ * dim_);
     auto set_centre = [&](int c, Index i) {
       for (int d = 0; d < dim_; ++d) centres[c * dim_ + d] = point(i)[d];
     };
     const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k_)));
-    std::vector<double> closest(n);                 // (N): D² to the nearest centre so far
+    closest.resize(n);                              // (N): D² to the nearest centre so far
     std::vector<double> chunk_sum(chunks_);         // (chunks) sums of `closest`
     std::vector<double> trial_chunk(trials * chunks_);  // (trials, chunks) potentials by chunk
     std::vector<Index> ids(trials);
@@ -910,9 +927,6 @@ class Lloyd {
     out.converged = strict || iteration < options_.max_iter;
     if (!strict) assign(out.centres, &moves, out, nullptr, changed, threads);
     out.inertia = inertia(out.centres, out.labels, threads);
-    out.upper = {};
-    out.lower = {};
-    out.gap = {};
   }
 
   const float* x_;
@@ -964,34 +978,56 @@ KMeansResult kmeans_impl(std::span<const float> points, int dim, const KMeansOpt
   const Lloyd<D> problem(points.data(), n, dim, options, fast);
   const int threads = resolve_threads(options.threads);
   using Run = typename Lloyd<D>::Run;
-  std::vector<Run> runs(static_cast<std::size_t>(options.n_init));
-  if (options.n_init >= threads && threads > 1) {
-    parallel_for(
-        options.n_init, threads,
-        [&](std::ptrdiff_t r) {
-          runs[static_cast<std::size_t>(r)] = problem.run(static_cast<int>(r), 1);
-        },
-        /*dynamic=*/true);
+  const int n_init = options.n_init;
+  // With at least as many restarts as threads, each thread runs whole restarts (reusing its
+  // scratch Run, keeping its best one); otherwise the restarts run in turn, their chunks spread.
+  const bool by_restart = n_init >= threads && threads > 1;
+  const int workers = by_restart ? threads : 1;
+  std::vector<Run> scratch(static_cast<std::size_t>(workers));
+  std::vector<Run> best(static_cast<std::size_t>(workers));
+  std::vector<int> best_index(static_cast<std::size_t>(workers), -1);
+  std::vector<double> init_inertia(static_cast<std::size_t>(n_init));
+  std::vector<int> init_iterations(static_cast<std::size_t>(n_init));
+  std::vector<char> init_degenerate(static_cast<std::size_t>(n_init), 0);
+  auto restart = [&](int r, int worker, int inner_threads) {
+    const auto w = static_cast<std::size_t>(worker);
+    Run& run = scratch[w];
+    problem.run(r, inner_threads, run);
+    init_inertia[static_cast<std::size_t>(r)] = run.inertia;
+    init_iterations[static_cast<std::size_t>(r)] = run.iterations;
+    init_degenerate[static_cast<std::size_t>(r)] = run.degenerate ? 1 : 0;
+    if (best_index[w] < 0 || run.inertia < best[w].inertia ||
+        (run.inertia == best[w].inertia && r < best_index[w])) {
+      std::swap(run, best[w]);  // the old best's buffers become the next scratch
+      best_index[w] = r;
+    }
+  };
+  if (by_restart) {
+    parallel_for_workers(n_init, threads, [&](int r, int worker) { restart(r, worker, 1); });
   } else {
-    for (int r = 0; r < options.n_init; ++r) runs[static_cast<std::size_t>(r)] = problem.run(r, threads);
+    for (int r = 0; r < n_init; ++r) restart(r, 0, threads);
   }
+  // The lowest inertia, the earliest restart on a tie: what a serial scan would keep.
+  std::size_t pick = 0;
+  for (std::size_t w = 1; w < best.size(); ++w)
+    if (best_index[w] >= 0 &&
+        (best_index[pick] < 0 || best[w].inertia < best[pick].inertia ||
+         (best[w].inertia == best[pick].inertia && best_index[w] < best_index[pick])))
+      pick = w;
   KMeansResult result;
   result.k = options.k;
   result.dim = dim;
-  bool degenerate = false;
-  for (int r = 0; r < options.n_init; ++r) {
-    const Run& run = runs[static_cast<std::size_t>(r)];
-    result.init_inertia.push_back(run.inertia);
-    result.init_iterations.push_back(run.iterations);
-    degenerate = degenerate || run.degenerate;
-    if (r == 0 || run.inertia < runs[static_cast<std::size_t>(result.best_init)].inertia) result.best_init = r;
-  }
-  Run& best = runs[static_cast<std::size_t>(result.best_init)];
-  result.centres = std::move(best.centres);
-  result.labels = std::move(best.labels);
-  result.inertia = best.inertia;
-  result.iterations = best.iterations;
-  result.converged = best.converged;
+  result.best_init = best_index[pick];
+  result.init_inertia = std::move(init_inertia);
+  result.init_iterations = std::move(init_iterations);
+  const bool degenerate =
+      std::any_of(init_degenerate.begin(), init_degenerate.end(), [](char v) { return v != 0; });
+  Run& chosen = best[pick];
+  result.centres = std::move(chosen.centres);
+  result.labels = std::move(chosen.labels);
+  result.inertia = chosen.inertia;
+  result.iterations = chosen.iterations;
+  result.converged = chosen.converged;
   if (degenerate)
     result.warnings.push_back("kmeans: fewer distinct points than k = " + std::to_string(options.k) +
                               "; some centres coincide and their clusters may be empty");
