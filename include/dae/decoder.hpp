@@ -76,11 +76,9 @@ struct Decoder {
     lin3.forward(h2_, h2_);
     unflatten.forward(h2_, u_);
     conv0.forward(u_, c0_);
-    conv1.forward(c0_, c1_);
-    conv2.forward(c1_, c1_);
+    conv1.forward_relu(c0_, c1_);  // conv1 then conv2, fused
     conv3.forward(c1_, c3_);
-    conv4.forward(c3_, c4_);
-    conv5.forward(c4_, c4_);
+    conv4.forward_relu(c3_, c4_);  // conv4 then conv5, fused
     conv6.forward(c4_, image);
     conv7.forward(image, image);
   }
@@ -91,11 +89,9 @@ struct Decoder {
                 const Tensor<output_shape, Backend>& dimage, Tensor<input_shape, Backend>* dcode = nullptr) {
     conv7.backward(image, dimage, dlogits_);
     conv6.backward(c4_, dlogits_, &dc4_);
-    conv5.backward(c4_, dc4_, dc4_);
-    conv4.backward(c3_, dc4_, &dc3_);
+    conv4.backward_relu(c3_, c4_, dc4_, &dc3_);  // conv5 then conv4, fused
     conv3.backward(c1_, dc3_, &dc1_);
-    conv2.backward(c1_, dc1_, dc1_);
-    conv1.backward(c0_, dc1_, &dc0_);
+    conv1.backward_relu(c0_, c1_, dc1_, &dc0_);  // conv2 then conv1, fused
     conv0.backward(u_, dc0_, &du_);
     unflatten.backward(du_, dh2_);
     lin3.backward(h2_, dh2_, dh2_);

@@ -64,8 +64,7 @@ struct Encoder {
     cnn0.forward(x, a0_);
     cnn1.forward(a0_, a0_);
     cnn2.forward(a0_, a2_);
-    cnn3.forward(a2_, a3_);
-    cnn4.forward(a3_, a3_);
+    cnn3.forward_relu(a2_, a3_);  // cnn3 then cnn4, fused
     cnn5.forward(a3_, a5_);
     cnn6.forward(a5_, a5_);
     flatten.forward(a5_, flat_);
@@ -84,8 +83,7 @@ struct Encoder {
     flatten.backward(dflat_, da5_);
     cnn6.backward(a5_, da5_, da5_);
     cnn5.backward(a3_, da5_, &da3_);
-    cnn4.backward(a3_, da3_, da3_);
-    cnn3.backward(a2_, da3_, &da2_);
+    cnn3.backward_relu(a2_, a3_, da3_, &da2_);  // cnn4 then cnn3, fused
     cnn2.backward(a0_, da2_, &da0_);
     cnn1.backward(a0_, da0_, da0_);
     cnn0.backward(x, da0_, dx);

@@ -7,10 +7,14 @@
 namespace dae {
 
 /// Returns mean((y - target)^2) over all elements. @pre y.batch() == target.batch() > 0
+/// Each sample's sum is taken in the tensor's precision, the sum over samples in double, in
+/// sample order.
 template <class S, class Backend>
 double mse_loss(const Tensor<S, Backend>& y, const Tensor<S, Backend>& target) {
-  return (y.matrix().template cast<double>() - target.matrix().template cast<double>()).squaredNorm() /
-         static_cast<double>(y.matrix().size());
+  double sum = 0;
+  for (Eigen::Index n = 0; n < y.batch(); ++n)
+    sum += static_cast<double>((y.matrix().col(n) - target.matrix().col(n)).squaredNorm());
+  return sum / static_cast<double>(y.matrix().size());
 }
 
 /// Returns the loss and writes its gradient dL/dy = 2 (y - target) / numel into `dy`.
@@ -19,8 +23,13 @@ double mse_loss(const Tensor<S, Backend>& y, const Tensor<S, Backend>& target, T
   using scalar = typename Backend::scalar;
   dy.resize(y.batch());
   const auto scale = static_cast<scalar>(2.0 / static_cast<double>(y.matrix().size()));
-  dy.matrix() = scale * (y.matrix() - target.matrix());
-  return mse_loss(y, target);
+  double sum = 0;
+  for (Eigen::Index n = 0; n < y.batch(); ++n) {
+    dy.matrix().col(n) = y.matrix().col(n) - target.matrix().col(n);
+    sum += static_cast<double>(dy.matrix().col(n).squaredNorm());
+    dy.matrix().col(n) *= scale;
+  }
+  return sum / static_cast<double>(y.matrix().size());
 }
 
 }  // namespace dae

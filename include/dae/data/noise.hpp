@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -29,17 +30,35 @@ inline constexpr std::uint64_t kPictureNoiseStream = 2ull << 40;
 inline void add_noise(const float* clean, float* noisy, std::span<const std::int64_t> image_ids,
                       int pixels, float level, std::uint64_t seed, std::uint64_t stream) {
   const auto count = static_cast<Eigen::Index>(image_ids.size());
+  const std::array<std::uint32_t, 2> key{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
   dae::detail::parallel_ranges(count, [&](Eigen::Index first, Eigen::Index last) {
     for (Eigen::Index n = first; n < last; ++n) {
       const std::uint64_t base =
           static_cast<std::uint64_t>(image_ids[static_cast<std::size_t>(n)]) *
           static_cast<std::uint64_t>(pixels);
+      const std::size_t offset = static_cast<std::size_t>(n) * static_cast<std::size_t>(pixels);
+      // normal_at(seed, stream, i) uses Philox block i / 4 and the Box-Muller pair (i % 4) / 2 of
+      // it: compute each block and each pair once for the pixels that share them (same values).
+      float normals[4];
+      std::uint64_t cached_block = ~std::uint64_t{0};
       for (int p = 0; p < pixels; ++p) {
-        const std::size_t at = static_cast<std::size_t>(n) * static_cast<std::size_t>(pixels) +
-                               static_cast<std::size_t>(p);
-        const float value =
-            clean[at] + level * normal_at(seed, stream, base + static_cast<std::uint64_t>(p));
-        noisy[at] = std::clamp(value, 0.0f, 1.0f);
+        const std::uint64_t index = base + static_cast<std::uint64_t>(p);
+        const std::uint64_t block = index / 4;
+        if (block != cached_block) {
+          const auto words = philox4x32({static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32),
+                                         static_cast<std::uint32_t>(stream), static_cast<std::uint32_t>(stream >> 32)},
+                                        key);
+          const unsigned lane = static_cast<unsigned>(index % 4);
+          const unsigned last_lane = static_cast<unsigned>(std::min<std::uint64_t>(3, lane + (pixels - 1 - p)));
+          for (unsigned pair = lane / 2; pair <= last_lane / 2; ++pair) {
+            const auto values = box_muller(words[2 * pair], words[2 * pair + 1]);
+            normals[2 * pair] = static_cast<float>(values[0]);
+            normals[2 * pair + 1] = static_cast<float>(values[1]);
+          }
+          cached_block = block;
+        }
+        const float value = clean[offset + static_cast<std::size_t>(p)] + level * normals[index % 4];
+        noisy[offset + static_cast<std::size_t>(p)] = std::clamp(value, 0.0f, 1.0f);
       }
     }
   });

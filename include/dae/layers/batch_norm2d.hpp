@@ -56,97 +56,23 @@ class BatchNorm2d {
   /// Normalises x into y. In training mode also updates the running statistics.
   /// @pre in training mode, batch * H * W > 1 (a variance needs two values)
   /// @throws dae::Error when that does not hold
-  void forward(const Tensor<S, Backend>& x, Tensor<S, Backend>& y) {
-    const Eigen::Index batch = x.batch();
-    y.resize(batch);
-    mean_.resize(S::channels);
-    rstd_.resize(S::channels);
-    if (training_) {
-      const double count = static_cast<double>(batch) * S::plane;
-      if (count <= 1)
-        throw Error(
-            "BatchNorm2d: training needs more than one value per channel (batch of one 1x1 "
-            "sample)");
-      detail::parallel_ranges(
-          S::channels, [&](Eigen::Index first_channel, Eigen::Index last_channel) {
-            for (Eigen::Index c = first_channel; c < last_channel; ++c) {
-              double sum = 0;
-              for (Eigen::Index n = 0; n < batch; ++n) {
-                const scalar* plane = x.sample(n) + c * S::plane;
-                for (int i = 0; i < S::plane; ++i) sum += plane[i];
-              }
-              const double mean = sum / count;
-              double squares = 0;
-              for (Eigen::Index n = 0; n < batch; ++n) {
-                const scalar* plane = x.sample(n) + c * S::plane;
-                for (int i = 0; i < S::plane; ++i) squares += (plane[i] - mean) * (plane[i] - mean);
-              }
-              const double variance = squares / count;
-              mean_[c] = mean;
-              rstd_[c] = 1.0 / std::sqrt(variance + eps);
-              running_mean.value[c] =
-                  static_cast<scalar>((1 - momentum) * running_mean.value[c] + momentum * mean);
-              running_var.value[c] = static_cast<scalar>((1 - momentum) * running_var.value[c] +
-                                                         momentum * squares / (count - 1));
-            }
-          });
-      ++num_batches_tracked;
-    } else {
-      for (int c = 0; c < S::channels; ++c) {
-        mean_[c] = running_mean.value[c];
-        rstd_[c] = 1.0 / std::sqrt(static_cast<double>(running_var.value[c]) + eps);
-      }
-    }
-    detail::parallel_ranges(batch, [&](Eigen::Index first, Eigen::Index last) {
-      for (Eigen::Index n = first; n < last; ++n) {
-        for (int c = 0; c < S::channels; ++c) {
-          const double scale = rstd_[c] * weight.value[c];
-          const double shift = bias.value[c] - mean_[c] * scale;
-          const scalar* in = x.sample(n) + c * S::plane;
-          scalar* out = y.sample(n) + c * S::plane;
-          for (int i = 0; i < S::plane; ++i) out[i] = static_cast<scalar>(in[i] * scale + shift);
-        }
-      }
-    });
-  }
+  void forward(const Tensor<S, Backend>& x, Tensor<S, Backend>& y) { forward_impl<false>(x, y); }
 
   /// Adds dL/dweight, dL/dbias; writes dL/dx (not null) using the statistics of the last forward.
   /// In training mode the batch statistics depend on x, which adds the two mean terms:
   ///   dx = gamma * rstd * (dy - mean(dy) - xhat * mean(dy * xhat))
   /// In evaluation mode the statistics are constants: dx = gamma * rstd * dy.
   void backward(const Tensor<S, Backend>& x, const Tensor<S, Backend>& dy, Tensor<S, Backend>* dx) {
-    const Eigen::Index batch = x.batch();
-    const double count = static_cast<double>(batch) * S::plane;
-    if (dx != nullptr) dx->resize(batch);
-    detail::parallel_ranges(
-        S::channels, [&](Eigen::Index first_channel, Eigen::Index last_channel) {
-          for (Eigen::Index c = first_channel; c < last_channel; ++c) {
-            double sum_dy = 0, sum_dy_xhat = 0;
-            for (Eigen::Index n = 0; n < batch; ++n) {
-              const scalar* in = x.sample(n) + c * S::plane;
-              const scalar* grad = dy.sample(n) + c * S::plane;
-              for (int i = 0; i < S::plane; ++i) {
-                sum_dy += grad[i];
-                sum_dy_xhat += grad[i] * (in[i] - mean_[c]) * rstd_[c];
-              }
-            }
-            weight.grad[c] += static_cast<scalar>(sum_dy_xhat);
-            bias.grad[c] += static_cast<scalar>(sum_dy);
-            if (dx == nullptr) continue;
-            const double scale = weight.value[c] * rstd_[c];
-            const double mean_dy = training_ ? sum_dy / count : 0.0;
-            const double mean_dy_xhat = training_ ? sum_dy_xhat / count : 0.0;
-            for (Eigen::Index n = 0; n < batch; ++n) {
-              const scalar* in = x.sample(n) + c * S::plane;
-              const scalar* grad = dy.sample(n) + c * S::plane;
-              scalar* out = dx->sample(n) + c * S::plane;
-              for (int i = 0; i < S::plane; ++i) {
-                const double xhat = (in[i] - mean_[c]) * rstd_[c];
-                out[i] = static_cast<scalar>(scale * (grad[i] - mean_dy - xhat * mean_dy_xhat));
-              }
-            }
-          }
-        });
+    backward_impl<false>(x, dy, nullptr, dx);
+  }
+
+  /// forward followed by ReLU, in one pass (what a model's BatchNorm + ReLU pair runs).
+  void forward_relu(const Tensor<S, Backend>& x, Tensor<S, Backend>& y) { forward_impl<true>(x, y); }
+
+  /// backward of forward_relu: `y` is its output, `dy` the gradient after the ReLU; dx may be dy.
+  void backward_relu(const Tensor<S, Backend>& x, const Tensor<S, Backend>& y, const Tensor<S, Backend>& dy,
+                     Tensor<S, Backend>* dx) {
+    backward_impl<true>(x, dy, &y, dx);
   }
 
   template <class Visitor>
@@ -159,6 +85,104 @@ class BatchNorm2d {
   }
 
  private:
+  using Plane = Eigen::Map<const Eigen::Array<scalar, S::plane, 1>>;
+  using MutablePlane = Eigen::Map<Eigen::Array<scalar, S::plane, 1>>;
+
+  // Each channel is one task: its statistics are summed over the batch in sample order (per
+  // plane in the backend's precision, across planes in double, as PyTorch's CPU kernel does),
+  // whichever thread runs it.
+  template <bool Relu>
+  void forward_impl(const Tensor<S, Backend>& x, Tensor<S, Backend>& y) {
+    const Eigen::Index batch = x.batch();
+    y.resize(batch);
+    mean_.resize(S::channels);
+    rstd_.resize(S::channels);
+    const double count = static_cast<double>(batch) * S::plane;
+    if (training_ && count <= 1)
+      throw Error(
+          "BatchNorm2d: training needs more than one value per channel (batch of one 1x1 "
+          "sample)");
+    if (training_) ++num_batches_tracked;
+    detail::parallel_chunks(S::channels, 1, [&](Eigen::Index c, Eigen::Index) {
+      if (training_) {
+        double sum = 0;
+        for (Eigen::Index n = 0; n < batch; ++n) sum += static_cast<double>(Plane(x.sample(n) + c * S::plane).sum());
+        const double mean = sum / count;
+        const auto mean_s = static_cast<scalar>(mean);
+        double squares = 0;
+        for (Eigen::Index n = 0; n < batch; ++n)
+          squares += static_cast<double>((Plane(x.sample(n) + c * S::plane) - mean_s).square().sum());
+        // The squares were taken about mean_s; correct them to the exact mean.
+        const double shift = mean - static_cast<double>(mean_s);
+        squares -= count * shift * shift;
+        const double variance = std::max(0.0, squares / count);
+        mean_[c] = mean;
+        rstd_[c] = 1.0 / std::sqrt(variance + eps);
+        running_mean.value[c] = static_cast<scalar>((1 - momentum) * running_mean.value[c] + momentum * mean);
+        running_var.value[c] = static_cast<scalar>((1 - momentum) * running_var.value[c] +
+                                                   momentum * squares / (count - 1));
+      } else {
+        mean_[c] = running_mean.value[c];
+        rstd_[c] = 1.0 / std::sqrt(static_cast<double>(running_var.value[c]) + eps);
+      }
+      const auto mean_s = static_cast<scalar>(mean_[c]);
+      const auto scale = static_cast<scalar>(rstd_[c] * weight.value[c]);
+      const scalar shift = bias.value[c];
+      for (Eigen::Index n = 0; n < batch; ++n) {
+        MutablePlane out(y.sample(n) + c * S::plane);
+        if constexpr (Relu)
+          out = ((Plane(x.sample(n) + c * S::plane) - mean_s) * scale + shift).max(scalar(0));
+        else
+          out = (Plane(x.sample(n) + c * S::plane) - mean_s) * scale + shift;
+      }
+    });
+  }
+
+  template <bool Relu>
+  void backward_impl(const Tensor<S, Backend>& x, const Tensor<S, Backend>& dy, const Tensor<S, Backend>* y,
+                     Tensor<S, Backend>* dx) {
+    const Eigen::Index batch = x.batch();
+    const double count = static_cast<double>(batch) * S::plane;
+    if (dx != nullptr && dx != &dy) dx->resize(batch);
+    // dL/d(BN output): dy itself, or dy masked by the ReLU that followed.
+    auto grad = [&](Eigen::Index n, Eigen::Index c) -> Eigen::Array<scalar, S::plane, 1> {
+      const Plane g(dy.sample(n) + c * S::plane);
+      if constexpr (Relu) {
+        return (Plane(y->sample(n) + c * S::plane) > scalar(0)).select(g, scalar(0));
+      } else {
+        return g;
+      }
+    };
+    detail::parallel_chunks(S::channels, 1, [&](Eigen::Index c, Eigen::Index) {
+      const auto mean_s = static_cast<scalar>(mean_[c]);
+      double sum_dy = 0, sum_dy_centered = 0;
+      for (Eigen::Index n = 0; n < batch; ++n) {
+        const Plane in(x.sample(n) + c * S::plane);
+        const Eigen::Array<scalar, S::plane, 1> g = grad(n, c);
+        sum_dy += static_cast<double>(g.sum());
+        sum_dy_centered += static_cast<double>((g * (in - mean_s)).sum());
+      }
+      // sum(dy * (x - mean)) from sum(dy * (x - mean_s)).
+      sum_dy_centered -= (mean_[c] - static_cast<double>(mean_s)) * sum_dy;
+      const double sum_dy_xhat = sum_dy_centered * rstd_[c];
+      weight.grad[c] += static_cast<scalar>(sum_dy_xhat);
+      bias.grad[c] += static_cast<scalar>(sum_dy);
+      if (dx == nullptr) return;
+      const double scale = weight.value[c] * rstd_[c];
+      const double mean_dy = training_ ? sum_dy / count : 0.0;
+      const double mean_dy_xhat = training_ ? sum_dy_xhat / count : 0.0;
+      // dx = scale * (dy - mean_dy - (x - mean) * rstd * mean_dy_xhat) = a dy + b (x - mean_s) + k
+      const auto a = static_cast<scalar>(scale);
+      const auto b = static_cast<scalar>(-scale * rstd_[c] * mean_dy_xhat);
+      const auto k = static_cast<scalar>(-scale * mean_dy +
+                                         scale * rstd_[c] * mean_dy_xhat * (mean_[c] - static_cast<double>(mean_s)));
+      for (Eigen::Index n = 0; n < batch; ++n) {
+        const Eigen::Array<scalar, S::plane, 1> g = grad(n, c);
+        MutablePlane(dx->sample(n) + c * S::plane) = g * a + (Plane(x.sample(n) + c * S::plane) - mean_s) * b + k;
+      }
+    });
+  }
+
   bool training_ = true;
   std::vector<double> mean_, rstd_;  // of the last forward, per channel
 };

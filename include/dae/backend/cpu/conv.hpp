@@ -1,42 +1,221 @@
-// Conv2d and ConvTranspose2d on the CPU: im2col/col2im (patches.hpp) around one Eigen GEMM per
-// sample, parallel over the batch. Weights are read in PyTorch's layout, viewed without copying:
-//   Conv2d           weight [out, in, k, k]  ==  column-major (in*k*k) x out
-//   ConvTranspose2d  weight [in, out, k, k]  ==  column-major (out*k*k) x in
-// Input gradients are written (=), parameter gradients accumulated (+=) through fixed-size chunks
-// of samples, so results do not depend on the thread count.
+// Conv2d and ConvTranspose2d on the CPU: direct convolution on blocks of L samples in the lane
+// layout (lanes.hpp), every extent a compile-time constant.
+//
+// A convolution and its transpose are the same three operations on one "patch geometry"
+// (patches.hpp): an *image* side (C channels, H x W, zero-padded by p) and a *column* side (O
+// channels at the OH x OW window positions), linked by the weight w[o][r], r = (c, ky, kx):
+//   gather   col[o][q]      = sum_r w[o][r] * img[c][s*oy + ky][s*ox + kx]        (conv forward)
+//   scatter  img[c][..][..] += sum_o w[o][r] * col[o][q]                          (its adjoint)
+//   wgrad    dw[o][r]       += sum_q sum_lanes col[o][q] * img[c][s*oy + ky][s*ox + kx]
+// Conv2d: image = input, column = output, weight [out, in, k, k] is w[o][r] as stored.
+// ConvTranspose2d: image = output, column = input, weight [in, out, k, k] is w[o][r] as stored.
+// So Conv2d forward = gather, dx = scatter; ConvTranspose2d forward = scatter, dx = gather; both
+// weight gradients = wgrad. The image is held with its zero border, so no tap ever needs a test.
+//
+// Input gradients are written (=), parameter gradients accumulated (+=). Parameter gradients are
+// summed per fixed chunk of kReductionChunk samples (lanes summed in a fixed order), and the
+// chunk partials in chunk order: the bits do not depend on the thread count.
 #pragma once
 
 #include <Eigen/Core>
+#include <algorithm>
+#include <array>
 
+#include "dae/backend/cpu/lanes.hpp"
 #include "dae/backend/cpu/parallel.hpp"
 #include "dae/backend/cpu/patches.hpp"
 
 namespace dae::cpu_ops {
 
+/// Compile-time layout of one lane block of a patch geometry G with O column channels.
+template <class G, int O>
+struct Blocked {
+  static constexpr int C = G::channels, H = G::height, W = G::width;
+  static constexpr int K = G::kernel, S = G::stride, Pad = G::padding;
+  static constexpr int Hp = H + 2 * Pad, Wp = W + 2 * Pad;  ///< padded image extents
+  static constexpr int OH = G::out_height, OW = G::out_width, Q = OH * OW;
+  static constexpr int R = C * K * K;                        ///< taps (im2col columns)
+  static constexpr int image_pixels = C * Hp * Wp;           ///< padded image, per lane
+  static constexpr int column_size = O * Q;                  ///< column side, per lane
+  static_assert(S * (OH - 1) + K <= Hp && S * (OW - 1) + K <= Wp, "dae: window leaves the padded image");
+
+  /// Offset of tap r from a window's origin, in padded pixels.
+  static constexpr std::array<int, R> tap = [] {
+    std::array<int, R> t{};
+    for (int c = 0; c < C; ++c)
+      for (int ky = 0; ky < K; ++ky)
+        for (int kx = 0; kx < K; ++kx) t[(c * K + ky) * K + kx] = (c * Hp + ky) * Wp + kx;
+    return t;
+  }();
+  /// Padded pixel of window q's origin.
+  static constexpr int origin(int q) { return (S * (q / OW)) * Wp + S * (q % OW); }
+};
+
+namespace conv_detail {
+
+/// Zeroes a padded lane image and copies samples [first, first + count) into its interior.
+template <class B, class T>
+void load_image(const T* x, Eigen::Index first, int count, T* img) {
+  constexpr int L = Simd<T>::lanes;
+  std::fill(img, img + B::image_pixels * L, T(0));
+  for (int l = 0; l < count; ++l) {
+    const T* s = x + (first + l) * (B::C * B::H * B::W);
+    for (int c = 0; c < B::C; ++c)
+      for (int y = 0; y < B::H; ++y) {
+        T* row = img + ((c * B::Hp + y + B::Pad) * B::Wp + B::Pad) * L + l;
+        const T* in = s + (c * B::H + y) * B::W;
+        for (int x0 = 0; x0 < B::W; ++x0) row[x0 * L] = in[x0];
+      }
+  }
+}
+
+/// Copies the interior of a padded lane image to samples [first, first + count), adding
+/// bias[c] when bias is not null.
+template <class B, class T>
+void store_image(const T* img, const T* bias, int count, Eigen::Index first, T* y) {
+  constexpr int L = Simd<T>::lanes;
+  for (int l = 0; l < count; ++l) {
+    T* d = y + (first + l) * (B::C * B::H * B::W);
+    for (int c = 0; c < B::C; ++c) {
+      const T b = bias != nullptr ? bias[c] : T(0);
+      for (int y0 = 0; y0 < B::H; ++y0) {
+        const T* row = img + ((c * B::Hp + y0 + B::Pad) * B::Wp + B::Pad) * L + l;
+        T* out = d + (c * B::H + y0) * B::W;
+        for (int x0 = 0; x0 < B::W; ++x0) out[x0] = row[x0 * L] + b;
+      }
+    }
+  }
+}
+
+/// col[o][q] = bias[o] (0 when null) + sum_r wt[r][o] * img[origin(q) + tap[r]], one lane block.
+/// @param wt  the weight transposed to [R][O]
+template <class B, int O, class T>
+void gather_block(const T* img, const T* wt, const T* bias, T* col) {
+  using V = Simd<T>;
+  constexpr int L = V::lanes;
+  constexpr int OB = largest_divisor_at_most(O, 8);  // output channels per register block
+  for (int q = 0; q < B::Q; ++q) {
+    const T* window = img + B::origin(q) * L;
+    for (int o0 = 0; o0 < O; o0 += OB) {
+      typename V::Packet acc[OB];
+      for (int j = 0; j < OB; ++j) acc[j] = V::broadcast(bias != nullptr ? bias[o0 + j] : T(0));
+      for (int r = 0; r < B::R; ++r) {
+        const auto v = V::load(window + B::tap[r] * L);
+        const T* w = wt + r * O + o0;
+        for (int j = 0; j < OB; ++j) acc[j] = V::madd(V::broadcast(w[j]), v, acc[j]);
+      }
+      for (int j = 0; j < OB; ++j) V::store(col + ((o0 + j) * B::Q + q) * L, acc[j]);
+    }
+  }
+}
+
+/// img[origin(q) + tap[r]] += sum_o w[o][r] * col[o][q], one lane block (the adjoint of gather).
+template <class B, int O, class T>
+void scatter_block(const T* col, const T* w, T* img) {
+  using V = Simd<T>;
+  constexpr int L = V::lanes;
+  constexpr int RB = largest_divisor_at_most(B::R, 12);  // taps per register block
+  for (int q = 0; q < B::Q; ++q) {
+    T* window = img + B::origin(q) * L;
+    for (int r0 = 0; r0 < B::R; r0 += RB) {
+      typename V::Packet acc[RB];
+      for (int j = 0; j < RB; ++j) acc[j] = V::zero();
+      for (int o = 0; o < O; ++o) {
+        const auto v = V::load(col + (o * B::Q + q) * L);
+        const T* wo = w + o * B::R + r0;
+        for (int j = 0; j < RB; ++j) acc[j] = V::madd(V::broadcast(wo[j]), v, acc[j]);
+      }
+      for (int j = 0; j < RB; ++j) {
+        T* at = window + B::tap[r0 + j] * L;
+        V::store(at, V::add(V::load(at), acc[j]));
+      }
+    }
+  }
+}
+
+/// dw[o][r] = sum over the `blocks` lane blocks, windows q and lanes of col[o][q] * img[..][r];
+/// written, not added. Lane sums in a fixed order.
+template <class B, int O, class T>
+void wgrad_blocks(const T* imgs, const T* cols, int blocks, T* dw) {
+  using V = Simd<T>;
+  constexpr int L = V::lanes;
+  constexpr int OB = largest_divisor_at_most(O, 4);
+  constexpr int RB = largest_divisor_at_most(B::R, 3);
+  for (int o0 = 0; o0 < O; o0 += OB) {
+    for (int r0 = 0; r0 < B::R; r0 += RB) {
+      typename V::Packet acc[OB][RB];
+      for (int i = 0; i < OB; ++i)
+        for (int j = 0; j < RB; ++j) acc[i][j] = V::zero();
+      for (int b = 0; b < blocks; ++b) {
+        const T* img = imgs + b * B::image_pixels * L;
+        const T* col = cols + b * B::column_size * L;
+        for (int q = 0; q < B::Q; ++q) {
+          const T* window = img + B::origin(q) * L;
+          typename V::Packet iv[RB];
+          for (int j = 0; j < RB; ++j) iv[j] = V::load(window + B::tap[r0 + j] * L);
+          for (int i = 0; i < OB; ++i) {
+            const auto cv = V::load(col + ((o0 + i) * B::Q + q) * L);
+            for (int j = 0; j < RB; ++j) acc[i][j] = V::madd(cv, iv[j], acc[i][j]);
+          }
+        }
+      }
+      for (int i = 0; i < OB; ++i)
+        for (int j = 0; j < RB; ++j) dw[(o0 + i) * B::R + r0 + j] = V::sum(acc[i][j]);
+    }
+  }
+}
+
+/// The sum of every lane of `packets` consecutive packets (a fixed order).
 template <class T>
-using ColMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+T lane_sum(const T* p, int packets) {
+  using V = Simd<T>;
+  auto acc = V::zero();
+  for (int i = 0; i < packets; ++i) acc = V::add(acc, V::load(p + i * V::lanes));
+  return V::sum(acc);
+}
+
+/// w [O][R] -> wt [R][O], into this thread's scratch.
+template <int O, int R, class T>
+const T* transposed_weight(const T* w) {
+  T* wt = scratch<T, 7>(std::size_t{O} * R);
+  for (int o = 0; o < O; ++o)
+    for (int r = 0; r < R; ++r) wt[r * O + o] = w[o * R + r];
+  return wt;
+}
+
+/// total[i] += the sum of partials[c * stride + offset + i] over chunks c in order, i < size.
 template <class T>
-using MatrixMap = Eigen::Map<ColMajor<T>>;
+void add_partials(const T* partials, Eigen::Index chunks, int stride, int offset, int size, T* total) {
+  for (int i = 0; i < size; ++i) {
+    T sum = 0;
+    for (Eigen::Index c = 0; c < chunks; ++c) sum += partials[c * stride + offset + i];
+    total[i] += sum;
+  }
+}
+
+/// Per-chunk partial sums of the calling thread (workers write their chunk's slice).
 template <class T>
-using ConstMatrixMap = Eigen::Map<const ColMajor<T>>;
-template <class T>
-using ConstVectorMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+T* chunk_partials(Eigen::Index chunks, int size) {
+  return scratch<T, 6>(static_cast<std::size_t>(chunks) * static_cast<std::size_t>(size));
+}
+
+}  // namespace conv_detail
 
 /// y = conv2d(x, weight) + bias for `batch` samples.
 /// @tparam Geometry  Patches<InC, H, W, k, s, p> of the input image
 template <class Geometry, int OutChannels, class T>
 void conv2d_forward(const T* x, Eigen::Index batch, const T* weight, const T* bias, T* y) {
-  const ConstMatrixMap<T> w(weight, Geometry::cols, OutChannels);  // (C*k*k, O)
-  const ConstVectorMap<T> b(bias, OutChannels);
-  const Eigen::Index x_stride = Geometry::input_size;
-  detail::parallel_ranges(batch, [&](Eigen::Index first, Eigen::Index last) {
-    ColMajor<T> columns(Geometry::rows, Geometry::cols);  // (OH*OW, C*k*k)
-    for (Eigen::Index n = first; n < last; ++n) {
-      Geometry::gather(x + n * x_stride, columns.data());
-      MatrixMap<T> out(y + n * Geometry::rows * OutChannels, Geometry::rows,
-                       OutChannels);  // (OH*OW, O)
-      out.noalias() = columns * w;
-      out.rowwise() += b.transpose();
+  using B = Blocked<Geometry, OutChannels>;
+  constexpr int L = Simd<T>::lanes;
+  const T* wt = conv_detail::transposed_weight<OutChannels, B::R>(weight);
+  detail::parallel_chunks(batch, detail::kReductionChunk, [&](Eigen::Index first, Eigen::Index last) {
+    T* img = scratch<T, 0>(std::size_t{B::image_pixels} * L);
+    T* col = scratch<T, 1>(std::size_t{B::column_size} * L);
+    for (Eigen::Index n = first; n < last; n += L) {
+      const int count = static_cast<int>(std::min<Eigen::Index>(L, last - n));
+      conv_detail::load_image<B>(x, n, count, img);
+      conv_detail::gather_block<B, OutChannels>(img, wt, bias, col);
+      from_lanes<B::column_size>(col, count, n, B::column_size, y);
     }
   });
 }
@@ -45,36 +224,42 @@ void conv2d_forward(const T* x, Eigen::Index batch, const T* weight, const T* bi
 template <class Geometry, int OutChannels, class T>
 void conv2d_backward(const T* x, const T* dy, Eigen::Index batch, const T* weight, T* dx,
                      T* dweight, T* dbias) {
-  const ConstMatrixMap<T> w(weight, Geometry::cols, OutChannels);  // (C*k*k, O)
-  const Eigen::Index x_stride = Geometry::input_size;
-  const Eigen::Index y_stride = Eigen::Index{Geometry::rows} * OutChannels;
-  if (dx != nullptr) {
-    detail::parallel_ranges(batch, [&](Eigen::Index first, Eigen::Index last) {
-      ColMajor<T> dcolumns(Geometry::rows, Geometry::cols);
-      for (Eigen::Index n = first; n < last; ++n) {
-        const ConstMatrixMap<T> dout(dy + n * y_stride, Geometry::rows, OutChannels);
-        dcolumns.noalias() = dout * w.transpose();
-        T* dimage = dx + n * x_stride;
-        std::fill(dimage, dimage + x_stride, T(0));
-        Geometry::scatter_add(dcolumns.data(), dimage);
-      }
-    });
-  }
-  // dW (C*k*k, O) += columns^T dout ; db (O) += column sums of dout, both over the batch.
-  ColMajor<T> dweight_and_bias = ColMajor<T>::Zero(Geometry::cols + 1, OutChannels);
-  detail::deterministic_sum(
-      batch, dweight_and_bias, [&](Eigen::Index first, Eigen::Index last, ColMajor<T>& partial) {
-        ColMajor<T> columns(Geometry::rows, Geometry::cols);
-        for (Eigen::Index n = first; n < last; ++n) {
-          Geometry::gather(x + n * x_stride, columns.data());
-          const ConstMatrixMap<T> dout(dy + n * y_stride, Geometry::rows, OutChannels);
-          partial.topRows(Geometry::cols).noalias() += columns.transpose() * dout;
-          partial.row(Geometry::cols) += dout.colwise().sum();
-        }
-      });
-  MatrixMap<T>(dweight, Geometry::cols, OutChannels) += dweight_and_bias.topRows(Geometry::cols);
-  Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>>(dbias, OutChannels) +=
-      dweight_and_bias.row(Geometry::cols);
+  using B = Blocked<Geometry, OutChannels>;
+  constexpr int L = Simd<T>::lanes;
+  constexpr int blocks = static_cast<int>(detail::kReductionChunk) / L;
+  static_assert(detail::kReductionChunk % L == 0, "dae: the reduction chunk must hold whole lane blocks");
+  constexpr int partial_size = OutChannels * B::R + OutChannels;  // dw, then db
+  const Eigen::Index chunks = (batch + detail::kReductionChunk - 1) / detail::kReductionChunk;
+  T* partials = conv_detail::chunk_partials<T>(chunks, partial_size);
+  detail::parallel_chunks(batch, detail::kReductionChunk, [&](Eigen::Index first, Eigen::Index last) {
+    T* imgs = scratch<T, 0>(std::size_t{B::image_pixels} * L * blocks);
+    T* cols = scratch<T, 1>(std::size_t{B::column_size} * L * blocks);
+    T* partial = partials + (first / detail::kReductionChunk) * partial_size;
+    int used = 0;
+    for (Eigen::Index n = first; n < last; n += L, ++used) {
+      const int count = static_cast<int>(std::min<Eigen::Index>(L, last - n));
+      conv_detail::load_image<B>(x, n, count, imgs + used * B::image_pixels * L);
+      to_lanes<B::column_size>(dy, n, count, B::column_size, cols + used * B::column_size * L);
+    }
+    conv_detail::wgrad_blocks<B, OutChannels>(imgs, cols, used, partial);
+    for (int o = 0; o < OutChannels; ++o) {
+      T sum = 0;
+      for (int b = 0; b < used; ++b)
+        sum += conv_detail::lane_sum(cols + (b * B::column_size + o * B::Q) * L, B::Q);
+      partial[OutChannels * B::R + o] = sum;
+    }
+    if (dx == nullptr) return;
+    T* dimg = scratch<T, 2>(std::size_t{B::image_pixels} * L);
+    int b = 0;
+    for (Eigen::Index n = first; n < last; n += L, ++b) {
+      const int count = static_cast<int>(std::min<Eigen::Index>(L, last - n));
+      std::fill(dimg, dimg + B::image_pixels * L, T(0));
+      conv_detail::scatter_block<B, OutChannels>(cols + b * B::column_size * L, weight, dimg);
+      conv_detail::store_image<B>(dimg, static_cast<const T*>(nullptr), count, n, dx);
+    }
+  });
+  conv_detail::add_partials(partials, chunks, partial_size, 0, OutChannels * B::R, dweight);
+  conv_detail::add_partials(partials, chunks, partial_size, OutChannels * B::R, OutChannels, dbias);
 }
 
 /// y = conv_transpose2d(x, weight) + bias. The geometry is that of the *output* image (the
@@ -83,19 +268,17 @@ void conv2d_backward(const T* x, const T* dy, Eigen::Index batch, const T* weigh
 template <class Geometry, int InChannels, class T>
 void conv_transpose2d_forward(const T* x, Eigen::Index batch, const T* weight, const T* bias,
                               T* y) {
-  constexpr int out_channels = Geometry::channels;
-  constexpr Eigen::Index plane = Geometry::input_size / out_channels;
-  const ConstMatrixMap<T> w(weight, Geometry::cols, InChannels);  // (O*k*k, I)
-  const Eigen::Index x_stride = Eigen::Index{Geometry::rows} * InChannels;
-  detail::parallel_ranges(batch, [&](Eigen::Index first, Eigen::Index last) {
-    ColMajor<T> columns(Geometry::rows, Geometry::cols);  // (IH*IW, O*k*k)
-    for (Eigen::Index n = first; n < last; ++n) {
-      const ConstMatrixMap<T> in(x + n * x_stride, Geometry::rows, InChannels);  // (IH*IW, I)
-      columns.noalias() = in * w.transpose();
-      T* image = y + n * Geometry::input_size;
-      for (int c = 0; c < out_channels; ++c)
-        std::fill(image + c * plane, image + (c + 1) * plane, bias[c]);
-      Geometry::scatter_add(columns.data(), image);
+  using B = Blocked<Geometry, InChannels>;
+  constexpr int L = Simd<T>::lanes;
+  detail::parallel_chunks(batch, detail::kReductionChunk, [&](Eigen::Index first, Eigen::Index last) {
+    T* img = scratch<T, 0>(std::size_t{B::image_pixels} * L);
+    T* col = scratch<T, 1>(std::size_t{B::column_size} * L);
+    for (Eigen::Index n = first; n < last; n += L) {
+      const int count = static_cast<int>(std::min<Eigen::Index>(L, last - n));
+      to_lanes<B::column_size>(x, n, count, B::column_size, col);
+      std::fill(img, img + B::image_pixels * L, T(0));
+      conv_detail::scatter_block<B, InChannels>(col, weight, img);
+      conv_detail::store_image<B>(img, bias, count, n, y);
     }
   });
 }
@@ -104,34 +287,46 @@ void conv_transpose2d_forward(const T* x, Eigen::Index batch, const T* weight, c
 template <class Geometry, int InChannels, class T>
 void conv_transpose2d_backward(const T* x, const T* dy, Eigen::Index batch, const T* weight, T* dx,
                                T* dweight, T* dbias) {
-  constexpr int out_channels = Geometry::channels;
-  constexpr Eigen::Index plane = Geometry::input_size / out_channels;
-  const ConstMatrixMap<T> w(weight, Geometry::cols, InChannels);  // (O*k*k, I)
-  const Eigen::Index x_stride = Eigen::Index{Geometry::rows} * InChannels;
-  if (dx != nullptr) {
-    detail::parallel_ranges(batch, [&](Eigen::Index first, Eigen::Index last) {
-      ColMajor<T> columns(Geometry::rows, Geometry::cols);
-      for (Eigen::Index n = first; n < last; ++n) {
-        Geometry::gather(dy + n * Geometry::input_size, columns.data());
-        MatrixMap<T>(dx + n * x_stride, Geometry::rows, InChannels).noalias() = columns * w;
-      }
-    });
-  }
-  // dW (O*k*k, I) += gather(dy)^T x ; db[c] += sum of dy over channel c's plane.
-  ColMajor<T> dweight_and_bias = ColMajor<T>::Zero(Geometry::cols, InChannels + 1);
-  detail::deterministic_sum(
-      batch, dweight_and_bias, [&](Eigen::Index first, Eigen::Index last, ColMajor<T>& partial) {
-        ColMajor<T> columns(Geometry::rows, Geometry::cols);
-        for (Eigen::Index n = first; n < last; ++n) {
-          Geometry::gather(dy + n * Geometry::input_size, columns.data());
-          const ConstMatrixMap<T> in(x + n * x_stride, Geometry::rows, InChannels);
-          partial.leftCols(InChannels).noalias() += columns.transpose() * in;
-          const ConstMatrixMap<T> dout(dy + n * Geometry::input_size, plane, out_channels);
-          partial.col(InChannels).head(out_channels) += dout.colwise().sum().transpose();
-        }
-      });
-  MatrixMap<T>(dweight, Geometry::cols, InChannels) += dweight_and_bias.leftCols(InChannels);
-  for (int c = 0; c < out_channels; ++c) dbias[c] += dweight_and_bias(c, InChannels);
+  using B = Blocked<Geometry, InChannels>;
+  constexpr int L = Simd<T>::lanes;
+  constexpr int blocks = static_cast<int>(detail::kReductionChunk) / L;
+  static_assert(detail::kReductionChunk % L == 0, "dae: the reduction chunk must hold whole lane blocks");
+  constexpr int C = B::C;
+  constexpr int partial_size = InChannels * B::R + C;  // dw, then db
+  const Eigen::Index chunks = (batch + detail::kReductionChunk - 1) / detail::kReductionChunk;
+  T* partials = conv_detail::chunk_partials<T>(chunks, partial_size);
+  const T* wt = dx != nullptr ? conv_detail::transposed_weight<InChannels, B::R>(weight) : nullptr;
+  detail::parallel_chunks(batch, detail::kReductionChunk, [&](Eigen::Index first, Eigen::Index last) {
+    T* imgs = scratch<T, 0>(std::size_t{B::image_pixels} * L * blocks);
+    T* cols = scratch<T, 1>(std::size_t{B::column_size} * L * blocks);
+    T* partial = partials + (first / detail::kReductionChunk) * partial_size;
+    int used = 0;
+    for (Eigen::Index n = first; n < last; n += L, ++used) {
+      const int count = static_cast<int>(std::min<Eigen::Index>(L, last - n));
+      conv_detail::load_image<B>(dy, n, count, imgs + used * B::image_pixels * L);
+      to_lanes<B::column_size>(x, n, count, B::column_size, cols + used * B::column_size * L);
+    }
+    conv_detail::wgrad_blocks<B, InChannels>(imgs, cols, used, partial);
+    for (int c = 0; c < C; ++c) {
+      T sum = 0;
+      for (int b = 0; b < used; ++b)
+        for (int y0 = 0; y0 < B::H; ++y0)
+          sum += conv_detail::lane_sum(
+              imgs + (b * B::image_pixels + (c * B::Hp + y0 + B::Pad) * B::Wp + B::Pad) * L, B::W);
+      partial[InChannels * B::R + c] = sum;
+    }
+    if (dx == nullptr) return;
+    T* col = scratch<T, 2>(std::size_t{B::column_size} * L);
+    int b = 0;
+    for (Eigen::Index n = first; n < last; n += L, ++b) {
+      const int count = static_cast<int>(std::min<Eigen::Index>(L, last - n));
+      conv_detail::gather_block<B, InChannels>(imgs + b * B::image_pixels * L, wt, static_cast<const T*>(nullptr),
+                                               col);
+      from_lanes<B::column_size>(col, count, n, B::column_size, dx);
+    }
+  });
+  conv_detail::add_partials(partials, chunks, partial_size, 0, InChannels * B::R, dweight);
+  conv_detail::add_partials(partials, chunks, partial_size, InChannels * B::R, C, dbias);
 }
 
 }  // namespace dae::cpu_ops

@@ -19,6 +19,11 @@ struct Patches {
   static constexpr int out_height = (Height + 2 * Padding - Kernel) / Stride + 1;
   static constexpr int out_width = (Width + 2 * Padding - Kernel) / Stride + 1;
   static constexpr int channels = Channels;
+  static constexpr int height = Height;
+  static constexpr int width = Width;
+  static constexpr int kernel = Kernel;
+  static constexpr int stride = Stride;
+  static constexpr int padding = Padding;
   static constexpr int input_size = Channels * Height * Width;  ///< scalars of one image
   static constexpr int rows = out_height * out_width;           ///< output positions
   static constexpr int cols = Channels * Kernel * Kernel;       ///< taps
