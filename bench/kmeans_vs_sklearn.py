@@ -5,7 +5,8 @@ The real case of the pipeline: 48,000 points in 4-D, k = 10, n_init = 20, max_it
 tol 1e-4. The data are 10 moderately overlapping gaussian clusters (centres N(0, 3^2 I), unit
 noise), drawn with a seeded numpy Generator and written to a DAEM file that bench_kmeans reads
 (DAE_KMEANS_DATA). Both sides run on all cores (threads = 2 here; scikit-learn's OpenMP uses
-every core by default). Prints a table with the best-of-repeats wall time and the ratio.
+every core by default). Prints a table with the best-of-repeats wall time and the ratio, and the
+load average before and after (other work on the machine slows both sides, OpenMP most).
 
     /usr/bin/python3 bench/kmeans_vs_sklearn.py --bench build-cluster/bench/bench_kmeans
 """
@@ -29,6 +30,7 @@ def main():
     parser.add_argument("--n", type=int, default=48000)
     args = parser.parse_args()
 
+    load_before = os.getloadavg()
     rng = np.random.default_rng(0)
     centres = rng.normal(0.0, 3.0, (10, 4))
     labels = rng.integers(0, 10, args.n)
@@ -62,8 +64,11 @@ def main():
             inertia = float(km.inertia_)
         rows.append((n_init, min(times), inertia))
 
+    load_after = os.getloadavg()
     print(f"data: {args.n} x 4 float32, 10 gaussian clusters; k = 10; scikit-learn {sklearn.__version__}, "
           f"numpy {np.__version__}; best of {args.repeats}")
+    print(f"load average (1, 5, 15 min): before {' '.join(f'{v:.2f}' for v in load_before)}, "
+          f"after {' '.join(f'{v:.2f}' for v in load_after)}")
     print(f"{'case':<28}{'scikit-learn s':>16}{'dae s':>10}{'speed-up':>10}{'inertia sk':>14}{'inertia dae':>14}")
     for n_init, sk_seconds, sk_inertia in rows:
         for threads in (1, 2):
