@@ -144,23 +144,24 @@ class BatchNorm2d {
     const Eigen::Index batch = x.batch();
     const double count = static_cast<double>(batch) * S::plane;
     if (dx != nullptr && dx != &dy) dx->resize(batch);
-    // dL/d(BN output): dy itself, or dy masked by the ReLU that followed.
-    auto grad = [&](Eigen::Index n, Eigen::Index c) -> Eigen::Array<scalar, S::plane, 1> {
-      const Plane g(dy.sample(n) + c * S::plane);
-      if constexpr (Relu) {
-        return (Plane(y->sample(n) + c * S::plane) > scalar(0)).select(g, scalar(0));
-      } else {
-        return g;
-      }
-    };
     detail::parallel_chunks(S::channels, 1, [&](Eigen::Index c, Eigen::Index) {
       const auto mean_s = static_cast<scalar>(mean_[c]);
+      // Pass 1: g = dL/d(BN output) (dy, or dy masked by the ReLU that followed), kept in dx
+      // when there is one, and the two sums.
       double sum_dy = 0, sum_dy_centered = 0;
+      Eigen::Array<scalar, S::plane, 1> masked;
       for (Eigen::Index n = 0; n < batch; ++n) {
         const Plane in(x.sample(n) + c * S::plane);
-        const Eigen::Array<scalar, S::plane, 1> g = grad(n, c);
-        sum_dy += static_cast<double>(g.sum());
-        sum_dy_centered += static_cast<double>((g * (in - mean_s)).sum());
+        const Plane g(dy.sample(n) + c * S::plane);
+        if constexpr (Relu) {
+          masked = (Plane(y->sample(n) + c * S::plane) > scalar(0)).select(g, scalar(0));
+          if (dx != nullptr) MutablePlane(dx->sample(n) + c * S::plane) = masked;
+          sum_dy += static_cast<double>(masked.sum());
+          sum_dy_centered += static_cast<double>((masked * (in - mean_s)).sum());
+        } else {
+          sum_dy += static_cast<double>(g.sum());
+          sum_dy_centered += static_cast<double>((g * (in - mean_s)).sum());
+        }
       }
       // sum(dy * (x - mean)) from sum(dy * (x - mean_s)).
       sum_dy_centered -= (mean_[c] - static_cast<double>(mean_s)) * sum_dy;
@@ -176,8 +177,9 @@ class BatchNorm2d {
       const auto b = static_cast<scalar>(-scale * rstd_[c] * mean_dy_xhat);
       const auto k = static_cast<scalar>(-scale * mean_dy +
                                          scale * rstd_[c] * mean_dy_xhat * (mean_[c] - static_cast<double>(mean_s)));
+      // Pass 2 (dx may be dy: each element is read before it is written).
       for (Eigen::Index n = 0; n < batch; ++n) {
-        const Eigen::Array<scalar, S::plane, 1> g = grad(n, c);
+        const Plane g((Relu ? dx->sample(n) : dy.sample(n)) + c * S::plane);
         MutablePlane(dx->sample(n) + c * S::plane) = g * a + (Plane(x.sample(n) + c * S::plane) - mean_s) * b + k;
       }
     });

@@ -53,19 +53,29 @@ struct Blocked {
 
 namespace conv_detail {
 
-/// Zeroes a padded lane image and copies samples [first, first + count) into its interior.
+/// Fills a padded lane image: samples [first, first + count) in the interior (missing lanes 0),
+/// zeros in the border. The samples are interleaved whole (contiguous, 8x8 transposes), then
+/// their rows are moved into the padded frame.
 template <class B, class T>
 void load_image(const T* x, Eigen::Index first, int count, T* img) {
   constexpr int L = Simd<T>::lanes;
-  std::fill(img, img + B::image_pixels * L, T(0));
-  for (int l = 0; l < count; ++l) {
-    const T* s = x + (first + l) * (B::C * B::H * B::W);
-    for (int c = 0; c < B::C; ++c)
+  constexpr int size = B::C * B::H * B::W;
+  if constexpr (B::Pad == 0) {
+    to_lanes<size>(x, first, count, size, img);
+  } else {
+    T* dense = scratch<T, 3>(std::size_t{size} * L);
+    to_lanes<size>(x, first, count, size, dense);
+    for (int c = 0; c < B::C; ++c) {
+      T* plane = img + c * B::Hp * B::Wp * L;
+      std::fill(plane, plane + (B::Pad * B::Wp + B::Pad) * L, T(0));
       for (int y = 0; y < B::H; ++y) {
-        T* row = img + ((c * B::Hp + y + B::Pad) * B::Wp + B::Pad) * L + l;
-        const T* in = s + (c * B::H + y) * B::W;
-        for (int x0 = 0; x0 < B::W; ++x0) row[x0 * L] = in[x0];
+        T* row = plane + ((y + B::Pad) * B::Wp + B::Pad) * L;
+        std::copy(dense + (c * B::H + y) * B::W * L, dense + ((c * B::H + y) * B::W + B::W) * L, row);
+        // right border of this row and left border of the next
+        std::fill(row + B::W * L, row + (B::W + 2 * B::Pad) * L, T(0));
       }
+      std::fill(plane + ((B::H + B::Pad) * B::Wp + B::Pad) * L, plane + B::Hp * B::Wp * L, T(0));
+    }
   }
 }
 
@@ -74,17 +84,23 @@ void load_image(const T* x, Eigen::Index first, int count, T* img) {
 template <class B, class T>
 void store_image(const T* img, const T* bias, int count, Eigen::Index first, T* y) {
   constexpr int L = Simd<T>::lanes;
-  for (int l = 0; l < count; ++l) {
-    T* d = y + (first + l) * (B::C * B::H * B::W);
-    for (int c = 0; c < B::C; ++c) {
-      const T b = bias != nullptr ? bias[c] : T(0);
-      for (int y0 = 0; y0 < B::H; ++y0) {
-        const T* row = img + ((c * B::Hp + y0 + B::Pad) * B::Wp + B::Pad) * L + l;
-        T* out = d + (c * B::H + y0) * B::W;
-        for (int x0 = 0; x0 < B::W; ++x0) out[x0] = row[x0 * L] + b;
-      }
+  constexpr int size = B::C * B::H * B::W;
+  if constexpr (B::Pad == 0) {
+    if (bias == nullptr) {
+      from_lanes<size>(img, count, first, size, y);
+      return;
     }
   }
+  T* dense = scratch<T, 3>(std::size_t{size} * L);
+  for (int c = 0; c < B::C; ++c) {
+    const auto b = Simd<T>::broadcast(bias != nullptr ? bias[c] : T(0));
+    for (int y0 = 0; y0 < B::H; ++y0) {
+      const T* row = img + ((c * B::Hp + y0 + B::Pad) * B::Wp + B::Pad) * L;
+      T* out = dense + (c * B::H + y0) * B::W * L;
+      for (int x0 = 0; x0 < B::W; ++x0) Simd<T>::store(out + x0 * L, Simd<T>::add(Simd<T>::load(row + x0 * L), b));
+    }
+  }
+  from_lanes<size>(dense, count, first, size, y);
 }
 
 /// col[o][q] = bias[o] (0 when null) + sum_r wt[r][o] * img[origin(q) + tap[r]], one lane block.

@@ -16,7 +16,12 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <type_traits>
 #include <vector>
+
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 namespace dae::cpu_ops {
 
@@ -54,26 +59,103 @@ constexpr int largest_divisor_at_most(int n, int limit) {
   return 1;
 }
 
+namespace lanes_detail {
+
+#if defined(__AVX__)
+/// out[i][l] = in[l][i] for an 8x8 block of floats (AVX).
+inline void transpose8(const float* const* in, float* const* out) {
+  const __m256 r0 = _mm256_loadu_ps(in[0]), r1 = _mm256_loadu_ps(in[1]);
+  const __m256 r2 = _mm256_loadu_ps(in[2]), r3 = _mm256_loadu_ps(in[3]);
+  const __m256 r4 = _mm256_loadu_ps(in[4]), r5 = _mm256_loadu_ps(in[5]);
+  const __m256 r6 = _mm256_loadu_ps(in[6]), r7 = _mm256_loadu_ps(in[7]);
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(out[0], _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_storeu_ps(out[1], _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_storeu_ps(out[2], _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_storeu_ps(out[3], _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_storeu_ps(out[4], _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_storeu_ps(out[5], _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_storeu_ps(out[6], _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_storeu_ps(out[7], _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+inline constexpr bool kHaveTranspose8 = true;
+#else
+inline constexpr bool kHaveTranspose8 = false;
+#endif
+
+}  // namespace lanes_detail
+
+/// Interleaves L rows of n scalars (one per sample, rows[l], l < count; missing rows read as 0)
+/// into dst[i * dst_stride_packets * L + l], i < n: element i of every sample into one packet.
+template <class T>
+void interleave_rows(const T* const* rows, int count, int n, T* dst, int dst_stride_packets = 1) {
+  constexpr int L = Simd<T>::lanes;
+  const Eigen::Index step = Eigen::Index{dst_stride_packets} * L;
+  int i = 0;
+  if constexpr (std::is_same_v<T, float> && L == 8 && lanes_detail::kHaveTranspose8) {
+    if (count == L) {
+      for (; i + 8 <= n; i += 8) {
+        const float* in[8];
+        float* out[8];
+        for (int k = 0; k < 8; ++k) {
+          in[k] = rows[k] + i;
+          out[k] = dst + (i + k) * step;
+        }
+        lanes_detail::transpose8(in, out);
+      }
+    }
+  }
+  for (int l = 0; l < count; ++l)
+    for (int k = i; k < n; ++k) dst[k * step + l] = rows[l][k];
+  for (int l = count; l < L; ++l)
+    for (int k = i; k < n; ++k) dst[k * step + l] = T(0);
+}
+
+/// The inverse: rows[l][i] = src[i * L + l] for i < n, l < count.
+template <class T>
+void deinterleave_rows(const T* src, int count, int n, T* const* rows) {
+  constexpr int L = Simd<T>::lanes;
+  int i = 0;
+  if constexpr (std::is_same_v<T, float> && L == 8 && lanes_detail::kHaveTranspose8) {
+    if (count == L) {
+      for (; i + 8 <= n; i += 8) {
+        const float* in[8];
+        float* out[8];
+        for (int k = 0; k < 8; ++k) {
+          in[k] = src + (i + k) * L;
+          out[k] = rows[k] + i;
+        }
+        lanes_detail::transpose8(in, out);
+      }
+    }
+  }
+  for (int l = 0; l < count; ++l)
+    for (int k = i; k < n; ++k) rows[l][k] = src[k * L + l];
+}
+
 /// dst[i * L + l] = src[(first + l) * stride + i] for i < Size, l < count; lanes l >= count are 0.
 template <int Size, class T>
 void to_lanes(const T* src, Eigen::Index first, int count, Eigen::Index stride, T* dst) {
   constexpr int L = Simd<T>::lanes;
-  for (int l = 0; l < count; ++l) {
-    const T* s = src + (first + l) * stride;
-    for (int i = 0; i < Size; ++i) dst[i * L + l] = s[i];
-  }
-  for (int l = count; l < L; ++l)
-    for (int i = 0; i < Size; ++i) dst[i * L + l] = T(0);
+  const T* rows[L];
+  for (int l = 0; l < count; ++l) rows[l] = src + (first + l) * stride;
+  interleave_rows(rows, count, Size, dst);
 }
 
 /// dst[(first + l) * stride + i] = src[i * L + l] for i < Size, l < count.
 template <int Size, class T>
 void from_lanes(const T* src, int count, Eigen::Index first, Eigen::Index stride, T* dst) {
   constexpr int L = Simd<T>::lanes;
-  for (int l = 0; l < count; ++l) {
-    T* d = dst + (first + l) * stride;
-    for (int i = 0; i < Size; ++i) d[i] = src[i * L + l];
-  }
+  T* rows[L];
+  for (int l = 0; l < count; ++l) rows[l] = dst + (first + l) * stride;
+  deinterleave_rows(src, count, Size, rows);
 }
 
 }  // namespace dae::cpu_ops
