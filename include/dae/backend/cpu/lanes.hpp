@@ -87,6 +87,11 @@ inline void transpose8(const float* const* in, float* const* out) {
 }
 inline constexpr bool kHaveTranspose8 = true;
 #else
+/// out[i][l] = in[l][i] for an 8x8 block of floats (portable; unused where AVX is available).
+inline void transpose8(const float* const* in, float* const* out) {
+  for (int i = 0; i < 8; ++i)
+    for (int l = 0; l < 8; ++l) out[i][l] = in[l][i];
+}
 inline constexpr bool kHaveTranspose8 = false;
 #endif
 
