@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Same-run comparison of dae's CPU backend with PyTorch on the reference pipeline, on this
+# machine's cores: one training epoch each (48,000 images, batch 256), encoding the 48,000
+# training images, and the peak memory (RSS) of each process. Absolute times on a shared machine
+# drift by a factor of several between runs, so only ratios measured here, side by side, mean
+# anything; the load average is printed before and after.
+#
+# Builds nothing. Usage:
+#   bench/epoch_vs_pytorch.sh [BUILD_DIR]          (default: build)
+# Environment: DAE_DATA (default data/mnist), THREADS (default 2), PYTHON (default /usr/bin/python3,
+# Debian's python3-torch).
+#
+# Order: dae epoch, PyTorch epoch, dae epoch again (the headline uses the slower dae run), then
+# encoding with each. What is timed:
+#   epoch  the train_seconds of each side's per-epoch JSON (training steps incl. batch assembly
+#          and noise; validation excluded), and `seconds` (with validation) alongside.
+#   encode dae: the whole `dae_mnist encode` command (start-up, model and .npy reading, writing
+#          codes); PyTorch: only the encoder's forward passes in batches of 1024 under no_grad
+#          (import and data loading excluded). Both favour PyTorch.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "${1:-$ROOT/build}" && pwd)
+DATA=${DAE_DATA:-$ROOT/data/mnist}
+THREADS=${THREADS:-2}
+PYTHON=${PYTHON:-/usr/bin/python3}
+DAE=$BUILD/examples/dae_mnist/dae_mnist
+
+[[ -x $DAE ]] || { echo "epoch_vs_pytorch.sh: $DAE is not built (cmake --build $BUILD --target dae_mnist)" >&2; exit 1; }
+[[ -e $DATA/train-images-idx3-ubyte || -e $DATA/train-images-idx3-ubyte.gz ]] ||
+  { echo "epoch_vs_pytorch.sh: no MNIST in $DATA (set DAE_DATA)" >&2; exit 1; }
+command -v /usr/bin/time >/dev/null || { echo "epoch_vs_pytorch.sh: needs /usr/bin/time (GNU time)" >&2; exit 1; }
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+now() { date +%s.%N; }
+
+echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "cpu:      $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; threads $THREADS"
+echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (before)"
+
+# 1. dae, one epoch
+/usr/bin/time -v -o "$WORK/dae1.time" "$DAE" train --data "$DATA" --out "$WORK/dae1" --epochs 1 --threads "$THREADS" \
+  >"$WORK/dae1.log" 2>&1 || { cat "$WORK/dae1.log" >&2; exit 1; }
+# 2. PyTorch, one epoch
+/usr/bin/time -v -o "$WORK/torch.time" "$PYTHON" "$ROOT/bench/pytorch_train.py" --data "$DATA" --epochs 1 \
+  --threads "$THREADS" >"$WORK/torch.jsonl" 2>"$WORK/torch.log" || { cat "$WORK/torch.log" >&2; exit 1; }
+# 3. dae, one epoch again
+/usr/bin/time -v -o "$WORK/dae2.time" "$DAE" train --data "$DATA" --out "$WORK/dae2" --epochs 1 --threads "$THREADS" \
+  >"$WORK/dae2.log" 2>&1 || { cat "$WORK/dae2.log" >&2; exit 1; }
+
+# 4. Encoding 48,000 images (the first 48,000 of the training file: the same cost as the split's).
+"$PYTHON" - "$DATA" "$WORK/train48k.npy" <<'EOF'
+import gzip, os, sys
+import numpy as np
+folder, out = sys.argv[1], sys.argv[2]
+for path in (os.path.join(folder, "train-images-idx3-ubyte"), os.path.join(folder, "train-images-idx3-ubyte.gz")):
+    if os.path.exists(path):
+        data = (gzip.open if path.endswith(".gz") else open)(path, "rb").read()
+        break
+images = np.frombuffer(data, dtype=np.uint8, offset=16).reshape(-1, 28, 28)[:48000]
+np.save(out, images)
+EOF
+start=$(now)
+/usr/bin/time -v -o "$WORK/dae_encode.time" "$DAE" encode --model "$WORK/dae1/model.safetensors" \
+  --images "$WORK/train48k.npy" --out "$WORK/codes.npy" --threads "$THREADS" >"$WORK/dae_encode.log" 2>&1 ||
+  { cat "$WORK/dae_encode.log" >&2; exit 1; }
+dae_encode_seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { print b - a }')
+/usr/bin/time -v -o "$WORK/torch_encode.time" "$PYTHON" - "$ROOT" "$WORK/train48k.npy" "$THREADS" \
+  >"$WORK/torch_encode.json" <<'EOF'
+import json, sys, time
+import numpy as np
+import torch
+root, path, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+sys.path.insert(0, root + "/tests/reference")
+from reference_model import Autoencoder
+torch.set_num_threads(threads)
+images = torch.from_numpy(np.load(path)).float().div_(255.0).unsqueeze(1)
+model = Autoencoder(4).eval()
+with torch.no_grad():
+    model.encoder(images[:1024])  # warm-up
+    start = time.perf_counter()
+    codes = torch.cat([model.encoder(batch) for batch in images.split(1024)])
+    seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "images": len(codes)}))
+EOF
+
+echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (after)"
+echo
+
+"$PYTHON" - "$WORK" "$dae_encode_seconds" <<'EOF'
+import json, sys
+work, dae_encode = sys.argv[1], float(sys.argv[2])
+def metrics(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()][-1]
+def peak_mb(path):
+    for line in open(path):
+        if "Maximum resident set size" in line:
+            return int(line.split()[-1]) / 1024.0
+dae = [metrics(f"{work}/dae{i}/metrics.jsonl") for i in (1, 2)]
+torch = metrics(f"{work}/torch.jsonl")
+torch_encode = json.load(open(f"{work}/torch_encode.json"))["seconds"]
+dae_train = max(m["train_seconds"] for m in dae)
+dae_total = max(m["seconds"] for m in dae)
+dae_peak = max(peak_mb(f"{work}/dae{i}.time") for i in (1, 2))
+rows = [
+    ("epoch, training (s)", f"{dae[0]['train_seconds']:.2f} / {dae[1]['train_seconds']:.2f}",
+     f"{torch['train_seconds']:.2f}", torch["train_seconds"] / dae_train),
+    ("epoch, with validation (s)", f"{dae[0]['seconds']:.2f} / {dae[1]['seconds']:.2f}",
+     f"{torch['seconds']:.2f}", torch["seconds"] / dae_total),
+    ("encode 48,000 images (s)", f"{dae_encode:.2f}", f"{torch_encode:.2f}", torch_encode / dae_encode),
+    ("peak RSS, training (MB)", f"{dae_peak:.0f}", f"{peak_mb(work + '/torch.time'):.0f}",
+     peak_mb(work + "/torch.time") / dae_peak),
+    ("peak RSS, encoding (MB)", f"{peak_mb(work + '/dae_encode.time'):.0f}",
+     f"{peak_mb(work + '/torch_encode.time'):.0f}",
+     peak_mb(work + "/torch_encode.time") / peak_mb(work + "/dae_encode.time")),
+]
+print(f"| {'':28} | {'dae (run 1 / run 2)':>20} | {'PyTorch':>9} | {'PyTorch / dae':>13} |")
+print(f"|{'-' * 30}|{'-' * 22}:|{'-' * 10}:|{'-' * 14}:|")
+for name, ours, theirs, ratio in rows:
+    print(f"| {name:28} | {ours:>20} | {theirs:>9} | {ratio:>12.1f}x |")
+print()
+print(f"train_loss after one epoch: dae {dae[0]['train_loss']:.4f}, PyTorch {torch['train_loss']:.4f}; "
+      f"val_loss: dae {dae[0]['val_loss']:.4f}, PyTorch {torch['val_loss']:.4f}")
+EOF
