@@ -104,7 +104,10 @@ void store_image(const T* img, const T* bias, int count, Eigen::Index first, T* 
 }
 
 /// col[o][q] = bias[o] (0 when null) + sum_r wt[r][o] * img[origin(q) + tap[r]], one lane block.
-/// @param wt  the weight transposed to [R][O]
+/// @param img   the padded input block, in lanes
+/// @param wt    the weight transposed to [R][O]
+/// @param bias  per-output bias, or null for none
+/// @param col   the output block, [O][Q] in lanes
 template <class B, int O, class T>
 void gather_block(const T* img, const T* wt, const T* bias, T* col) {
   using V = Simd<T>;
