@@ -11,38 +11,15 @@ the same work. Prints one JSON line: device, epochs, seconds (total and per epoc
 """
 import argparse
 import json
+import os
+import sys
 import time
 
 import torch
 from torch import nn
 
-
-class Encoder(nn.Module):
-    def __init__(self, latent=4):
-        super().__init__()
-        self.encoder_cnn = nn.Sequential(
-            nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.ReLU(True),
-            nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.ReLU(True),
-            nn.Conv2d(16, 32, 3, stride=2, padding=0), nn.ReLU(True))
-        self.flatten = nn.Flatten(start_dim=1)
-        self.encoder_lin = nn.Sequential(nn.Linear(288, 128), nn.ReLU(True), nn.Linear(128, latent))
-
-    def forward(self, x):
-        return self.encoder_lin(self.flatten(self.encoder_cnn(x)))
-
-
-class Decoder(nn.Module):
-    def __init__(self, latent=4):
-        super().__init__()
-        self.decoder_lin = nn.Sequential(nn.Linear(latent, 128), nn.ReLU(True), nn.Linear(128, 288), nn.ReLU(True))
-        self.unflatten = nn.Unflatten(dim=1, unflattened_size=(32, 3, 3))
-        self.decoder_conv = nn.Sequential(
-            nn.ConvTranspose2d(32, 16, 3, stride=2, output_padding=0), nn.BatchNorm2d(16), nn.ReLU(True),
-            nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1), nn.BatchNorm2d(8), nn.ReLU(True),
-            nn.ConvTranspose2d(8, 1, 3, stride=2, padding=1, output_padding=1))
-
-    def forward(self, x):
-        return torch.sigmoid(self.decoder_conv(self.unflatten(self.decoder_lin(x))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+from reference_model import Decoder, Encoder  # noqa: E402  (the one definition of the model)
 
 
 def main():
@@ -57,7 +34,7 @@ def main():
     device = torch.device("cuda")
     torch.manual_seed(0)
     data = torch.randint(0, 256, (args.images, 1, 28, 28), dtype=torch.uint8, device=device)
-    encoder, decoder = Encoder().to(device), Decoder().to(device)
+    encoder, decoder = Encoder(4).to(device), Decoder(4).to(device)
     optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=1e-3)
     loss_fn = nn.MSELoss()
     encoder.train()
