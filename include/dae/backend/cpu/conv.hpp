@@ -218,6 +218,21 @@ T* chunk_partials(Eigen::Index chunks, int size) {
   return scratch<T, 6>(static_cast<std::size_t>(chunks) * static_cast<std::size_t>(size));
 }
 
+/// Loads samples [first, last) of one reduction chunk into lane blocks for wgrad_blocks: the
+/// image side (padded) into `imgs`, the column side into `cols`. Returns the blocks used.
+template <class B, class T>
+int load_wgrad_chunk(const T* image_side, const T* column_side, Eigen::Index first, Eigen::Index last, T* imgs,
+                     T* cols) {
+  constexpr int L = Simd<T>::lanes;
+  int used = 0;
+  for (Eigen::Index n = first; n < last; n += L, ++used) {
+    const int count = static_cast<int>(std::min<Eigen::Index>(L, last - n));
+    load_image<B>(image_side, n, count, imgs + used * B::image_pixels * L);
+    to_lanes<B::column_size>(column_side, n, count, B::column_size, cols + used * B::column_size * L);
+  }
+  return used;
+}
+
 }  // namespace conv_detail
 
 /// y = conv2d(x, weight) + bias for `batch` samples.
@@ -254,12 +269,7 @@ void conv2d_backward(const T* x, const T* dy, Eigen::Index batch, const T* weigh
     T* imgs = scratch<T, 0>(std::size_t{B::image_pixels} * L * blocks);
     T* cols = scratch<T, 1>(std::size_t{B::column_size} * L * blocks);
     T* partial = partials + (first / detail::kReductionChunk) * partial_size;
-    int used = 0;
-    for (Eigen::Index n = first; n < last; n += L, ++used) {
-      const int count = static_cast<int>(std::min<Eigen::Index>(L, last - n));
-      conv_detail::load_image<B>(x, n, count, imgs + used * B::image_pixels * L);
-      to_lanes<B::column_size>(dy, n, count, B::column_size, cols + used * B::column_size * L);
-    }
+    const int used = conv_detail::load_wgrad_chunk<B>(x, dy, first, last, imgs, cols);
     conv_detail::wgrad_blocks<B, OutChannels>(imgs, cols, used, partial);
     for (int o = 0; o < OutChannels; ++o) {
       T sum = 0;
@@ -319,12 +329,7 @@ void conv_transpose2d_backward(const T* x, const T* dy, Eigen::Index batch, cons
     T* imgs = scratch<T, 0>(std::size_t{B::image_pixels} * L * blocks);
     T* cols = scratch<T, 1>(std::size_t{B::column_size} * L * blocks);
     T* partial = partials + (first / detail::kReductionChunk) * partial_size;
-    int used = 0;
-    for (Eigen::Index n = first; n < last; n += L, ++used) {
-      const int count = static_cast<int>(std::min<Eigen::Index>(L, last - n));
-      conv_detail::load_image<B>(dy, n, count, imgs + used * B::image_pixels * L);
-      to_lanes<B::column_size>(x, n, count, B::column_size, cols + used * B::column_size * L);
-    }
+    const int used = conv_detail::load_wgrad_chunk<B>(dy, x, first, last, imgs, cols);
     conv_detail::wgrad_blocks<B, InChannels>(imgs, cols, used, partial);
     for (int c = 0; c < C; ++c) {
       T sum = 0;
