@@ -7,11 +7,14 @@
 #
 # Builds nothing. Usage:
 #   bench/epoch_vs_pytorch.sh [BUILD_DIR]          (default: build)
-# Environment: DAE_DATA (default data/mnist), THREADS (default 2), PYTHON (default /usr/bin/python3,
-# Debian's python3-torch).
+# Environment: DAE_DATA (default data/mnist), PYTHON (default /usr/bin/python3, Debian's
+# python3-torch), THREADS: passed as --threads to dae if set (default: none, dae's defaults, as the
+# README runs it); PyTorch gets THREADS or else every core (torch.set_num_threads).
 #
-# Order: dae epoch, PyTorch epoch, dae epoch again (the headline uses the slower dae run), then
-# encoding with each. What is timed:
+# Order, quiet: dae epoch, PyTorch epoch, dae epoch again (the headline uses the slower dae run),
+# then encoding with each. Loaded: the script starts one busy process of its own (a shell loop
+# that never sleeps, like a neighbour's compile or training job) and runs the three epochs again
+# under it, then stops it. What is timed:
 #   epoch  the train_seconds of each side's per-epoch JSON (training steps incl. batch assembly
 #          and noise; validation excluded), and `seconds` (with validation) alongside.
 #   encode dae: the whole `dae_mnist encode` command (start-up, model and .npy reading, writing
@@ -22,7 +25,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 DATA=${DAE_DATA:-$ROOT/data/mnist}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-}
+TORCH_THREADS=${THREADS:-$(nproc)}
+DAE_THREADS=()
+[[ -n $THREADS ]] && DAE_THREADS=(--threads "$THREADS")
 PYTHON=${PYTHON:-/usr/bin/python3}
 DAE=$BUILD/examples/dae_mnist/dae_mnist
 
@@ -32,22 +38,26 @@ DAE=$BUILD/examples/dae_mnist/dae_mnist
 command -v /usr/bin/time >/dev/null || { echo "epoch_vs_pytorch.sh: needs /usr/bin/time (GNU time)" >&2; exit 1; }
 
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+BUSY=
+trap '[[ -n $BUSY ]] && kill "$BUSY" 2>/dev/null; rm -rf "$WORK"' EXIT
 now() { date +%s.%N; }
 
 echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "cpu:      $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; threads $THREADS"
+echo "cpu:      $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; dae ${DAE_THREADS[*]:-with its defaults}, PyTorch $TORCH_THREADS threads"
 echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (before)"
 
-# 1. dae, one epoch
-/usr/bin/time -v -o "$WORK/dae1.time" "$DAE" train --data "$DATA" --out "$WORK/dae1" --epochs 1 --threads "$THREADS" \
-  >"$WORK/dae1.log" 2>&1 || { cat "$WORK/dae1.log" >&2; exit 1; }
-# 2. PyTorch, one epoch
-/usr/bin/time -v -o "$WORK/torch.time" "$PYTHON" "$ROOT/bench/pytorch_train.py" --data "$DATA" --epochs 1 \
-  --threads "$THREADS" >"$WORK/torch.jsonl" 2>"$WORK/torch.log" || { cat "$WORK/torch.log" >&2; exit 1; }
-# 3. dae, one epoch again
-/usr/bin/time -v -o "$WORK/dae2.time" "$DAE" train --data "$DATA" --out "$WORK/dae2" --epochs 1 --threads "$THREADS" \
-  >"$WORK/dae2.log" 2>&1 || { cat "$WORK/dae2.log" >&2; exit 1; }
+# epochs TAG: dae one epoch, PyTorch one epoch, dae one epoch again, into $WORK/TAG-*.
+epochs() {
+  local tag=$1
+  /usr/bin/time -v -o "$WORK/$tag-dae1.time" "$DAE" train --data "$DATA" --out "$WORK/$tag-dae1" --epochs 1 \
+    "${DAE_THREADS[@]}" >"$WORK/$tag-dae1.log" 2>&1 || { cat "$WORK/$tag-dae1.log" >&2; exit 1; }
+  /usr/bin/time -v -o "$WORK/$tag-torch.time" "$PYTHON" "$ROOT/bench/pytorch_train.py" --data "$DATA" --epochs 1 \
+    --threads "$TORCH_THREADS" >"$WORK/$tag-torch.jsonl" 2>"$WORK/$tag-torch.log" ||
+    { cat "$WORK/$tag-torch.log" >&2; exit 1; }
+  /usr/bin/time -v -o "$WORK/$tag-dae2.time" "$DAE" train --data "$DATA" --out "$WORK/$tag-dae2" --epochs 1 \
+    "${DAE_THREADS[@]}" >"$WORK/$tag-dae2.log" 2>&1 || { cat "$WORK/$tag-dae2.log" >&2; exit 1; }
+}
+epochs quiet
 
 # 4. Encoding 48,000 images (the first 48,000 of the training file: the same cost as the split's).
 "$PYTHON" - "$DATA" "$WORK/train48k.npy" <<'EOF'
@@ -62,11 +72,11 @@ images = np.frombuffer(data, dtype=np.uint8, offset=16).reshape(-1, 28, 28)[:480
 np.save(out, images)
 EOF
 start=$(now)
-/usr/bin/time -v -o "$WORK/dae_encode.time" "$DAE" encode --model "$WORK/dae1/model.safetensors" \
-  --images "$WORK/train48k.npy" --out "$WORK/codes.npy" --threads "$THREADS" >"$WORK/dae_encode.log" 2>&1 ||
+/usr/bin/time -v -o "$WORK/dae_encode.time" "$DAE" encode --model "$WORK/quiet-dae1/model.safetensors" \
+  --images "$WORK/train48k.npy" --out "$WORK/codes.npy" "${DAE_THREADS[@]}" >"$WORK/dae_encode.log" 2>&1 ||
   { cat "$WORK/dae_encode.log" >&2; exit 1; }
 dae_encode_seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { print b - a }')
-/usr/bin/time -v -o "$WORK/torch_encode.time" "$PYTHON" - "$ROOT" "$WORK/train48k.npy" "$THREADS" \
+/usr/bin/time -v -o "$WORK/torch_encode.time" "$PYTHON" - "$ROOT" "$WORK/train48k.npy" "$TORCH_THREADS" \
   >"$WORK/torch_encode.json" <<'EOF'
 import json, sys, time
 import numpy as np
@@ -84,8 +94,16 @@ with torch.no_grad():
     seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "images": len(codes)}))
 EOF
+echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (quiet part done)"
 
-echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (after)"
+# 5. The same epochs beside one busy neighbour process.
+bash -c 'while :; do :; done' &
+BUSY=$!
+epochs loaded
+kill "$BUSY"
+wait "$BUSY" 2>/dev/null || true
+BUSY=
+echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (after; includes the busy neighbour)"
 echo
 
 "$PYTHON" - "$WORK" "$dae_encode_seconds" <<'EOF'
@@ -98,28 +116,35 @@ def peak_mb(path):
     for line in open(path):
         if "Maximum resident set size" in line:
             return int(line.split()[-1]) / 1024.0
-dae = [metrics(f"{work}/dae{i}/metrics.jsonl") for i in (1, 2)]
-torch = metrics(f"{work}/torch.jsonl")
+def side(tag):
+    dae = [metrics(f"{work}/{tag}-dae{i}/metrics.jsonl") for i in (1, 2)]
+    return dae, metrics(f"{work}/{tag}-torch.jsonl")
+dae, torch = side("quiet")
+loaded_dae, loaded_torch = side("loaded")
 torch_encode = json.load(open(f"{work}/torch_encode.json"))["seconds"]
-dae_train = max(m["train_seconds"] for m in dae)
-dae_total = max(m["seconds"] for m in dae)
-dae_peak = max(peak_mb(f"{work}/dae{i}.time") for i in (1, 2))
-rows = [
-    ("epoch, training (s)", f"{dae[0]['train_seconds']:.2f} / {dae[1]['train_seconds']:.2f}",
-     f"{torch['train_seconds']:.2f}", torch["train_seconds"] / dae_train),
-    ("epoch, with validation (s)", f"{dae[0]['seconds']:.2f} / {dae[1]['seconds']:.2f}",
-     f"{torch['seconds']:.2f}", torch["seconds"] / dae_total),
+dae_peak = max(peak_mb(f"{work}/quiet-dae{i}.time") for i in (1, 2))
+def epoch_rows(label, dae, torch):
+    return [
+        (f"epoch, training, {label} (s)", f"{dae[0]['train_seconds']:.2f} / {dae[1]['train_seconds']:.2f}",
+         f"{torch['train_seconds']:.2f}", torch["train_seconds"] / max(m["train_seconds"] for m in dae)),
+        (f"epoch, with validation, {label}", f"{dae[0]['seconds']:.2f} / {dae[1]['seconds']:.2f}",
+         f"{torch['seconds']:.2f}", torch["seconds"] / max(m["seconds"] for m in dae)),
+    ]
+rows = epoch_rows("quiet", dae, torch) + epoch_rows("1 busy", loaded_dae, loaded_torch) + [
     ("encode 48,000 images (s)", f"{dae_encode:.2f}", f"{torch_encode:.2f}", torch_encode / dae_encode),
-    ("peak RSS, training (MB)", f"{dae_peak:.0f}", f"{peak_mb(work + '/torch.time'):.0f}",
-     peak_mb(work + "/torch.time") / dae_peak),
+    ("peak RSS, training (MB)", f"{dae_peak:.0f}", f"{peak_mb(work + '/quiet-torch.time'):.0f}",
+     peak_mb(work + "/quiet-torch.time") / dae_peak),
     ("peak RSS, encoding (MB)", f"{peak_mb(work + '/dae_encode.time'):.0f}",
      f"{peak_mb(work + '/torch_encode.time'):.0f}",
      peak_mb(work + "/torch_encode.time") / peak_mb(work + "/dae_encode.time")),
 ]
-print(f"| {'':28} | {'dae (run 1 / run 2)':>20} | {'PyTorch':>9} | {'PyTorch / dae':>13} |")
-print(f"|{'-' * 30}|{'-' * 22}:|{'-' * 10}:|{'-' * 14}:|")
+print(f"| {'':34} | {'dae (run 1 / run 2)':>20} | {'PyTorch':>9} | {'PyTorch / dae':>13} |")
+print(f"|{'-' * 36}|{'-' * 22}:|{'-' * 10}:|{'-' * 14}:|")
 for name, ours, theirs, ratio in rows:
-    print(f"| {name:28} | {ours:>20} | {theirs:>9} | {ratio:>12.1f}x |")
+    print(f"| {name:34} | {ours:>20} | {theirs:>9} | {ratio:>12.1f}x |")
+loaded_over_quiet = max(m["train_seconds"] for m in loaded_dae) / max(m["train_seconds"] for m in dae)
+print()
+print(f"dae's epoch with one busy neighbour / quiet: {loaded_over_quiet:.2f}x")
 print()
 print(f"train_loss after one epoch: dae {dae[0]['train_loss']:.4f}, PyTorch {torch['train_loss']:.4f}; "
       f"val_loss: dae {dae[0]['val_loss']:.4f}, PyTorch {torch['val_loss']:.4f}")

@@ -2,8 +2,6 @@
 # CTest). Variables (-D...):
 #   MODE        package:          `cmake --install` DAE_BINARY_DIR into a fresh prefix, then
 #                                 find_package(dae) from that prefix
-#               package-no-openmp: the same, with the consumer unable to find OpenMP (the exported
-#                                 target must still work, single-threaded)
 #               subdirectory:     add_subdirectory(DAE_SOURCE_DIR)
 #   DAE_SOURCE_DIR, DAE_BINARY_DIR, WORK_DIR, CXX_COMPILER, GENERATOR
 cmake_minimum_required(VERSION 3.25)
@@ -31,7 +29,7 @@ file(MAKE_DIRECTORY ${WORK_DIR})
 set(configure_args -S ${CMAKE_CURRENT_LIST_DIR}/project -B ${build} -G ${GENERATOR}
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
     -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
-if(MODE STREQUAL "package" OR MODE STREQUAL "package-no-openmp")
+if(MODE STREQUAL "package")
   set(prefix ${WORK_DIR}/prefix)
   run("install dae" ${CMAKE_COMMAND} --install ${DAE_BINARY_DIR} --prefix ${prefix})
   foreach(installed include/dae/autoencoder.hpp include/dae/rng.hpp)
@@ -40,9 +38,6 @@ if(MODE STREQUAL "package" OR MODE STREQUAL "package-no-openmp")
     endif()
   endforeach()
   list(APPEND configure_args -DDAE_CONSUMER_MODE=package -DCMAKE_PREFIX_PATH=${prefix})
-  if(MODE STREQUAL "package-no-openmp")
-    list(APPEND configure_args -DCMAKE_DISABLE_FIND_PACKAGE_OpenMP=ON)
-  endif()
 elseif(MODE STREQUAL "subdirectory")
   # CUDA off only to keep the test short: the consumer needs the CPU backend alone.
   list(APPEND configure_args -DDAE_CONSUMER_MODE=subdirectory -DDAE_SOURCE_DIR=${DAE_SOURCE_DIR}

@@ -20,7 +20,8 @@
 // grouping of the additions therefore never depends on the thread count, and the result is
 // bit-identical for any `threads`. With at least as many restarts as threads, the restarts run in
 // parallel (each one serially over its chunks); otherwise the chunks of one restart run in
-// parallel. Either way the arithmetic is the same.
+// parallel. Either way the arithmetic is the same. The threads are those of dae's pool
+// (backend/cpu/thread_pool.hpp), the layers' own: one threading mechanism in the library.
 #pragma once
 
 #include <algorithm>
@@ -35,9 +36,6 @@
 #include <thread>
 #include <vector>
 
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
 
 // The vectorised kernels (k-means++ distances, screened assignment) need AVX2 and FMA, i.e. a
 // build for x86-64-v3 or later; elsewhere the portable code below runs, with the same results.
@@ -47,6 +45,7 @@
 #define DAE_CLUSTER_KMEANS_AVX2 1
 #endif
 
+#include "dae/backend/cpu/parallel.hpp"
 #include "dae/error.hpp"
 #include "dae/rng.hpp"
 
@@ -94,52 +93,25 @@ namespace detail {
 /// Points per chunk: the unit of work and of summation (see the file comment).
 inline constexpr std::ptrdiff_t kChunk = 2048;
 
+/// The threads a fit uses: `threads` if set, otherwise all of dae's thread pool.
 inline int resolve_threads(int threads) {
-  if (threads > 0) return threads;
-#if defined(_OPENMP)
-  return std::max(1, omp_get_max_threads());
-#else
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-#endif
+  return threads > 0 ? threads : dae::threads();
 }
 
-/// Calls body(i) for i in [0, count), on up to `threads` OpenMP threads (serially without
-/// OpenMP). The body must not throw and must write only to locations owned by index i.
+/// Calls body(i) for i in [0, count) on up to `threads` threads of dae's pool. The body must not
+/// throw and must write only to locations owned by index i.
 template <class Body>
 void parallel_for(std::ptrdiff_t count, int threads, Body&& body) {
-#if defined(_OPENMP)
-  if (threads > 1 && count > 1) {
-    const int used = static_cast<int>(std::min<std::ptrdiff_t>(threads, count));
-#pragma omp parallel for num_threads(used) schedule(static)
-    for (std::ptrdiff_t i = 0; i < count; ++i) body(i);
-    return;
-  }
-#else
-  (void)threads;
-#endif
-  for (std::ptrdiff_t i = 0; i < count; ++i) body(i);
+  dae::detail::cpu_pool().run_workers(count, threads, [&](std::int64_t i, int) { body(static_cast<std::ptrdiff_t>(i)); });
 }
 
-/// Calls body(i, worker) for i in [0, count) on up to `threads` OpenMP threads, handing the
-/// indices out one at a time (restarts differ in cost); `worker` in [0, threads) names the
+/// Calls body(i, worker) for i in [0, count) on up to `threads` threads of dae's pool, handing
+/// the indices out one at a time (restarts differ in cost); `worker` in [0, threads) names the
 /// thread, so that it can keep scratch space of its own. Which worker runs an index must not
 /// change what the body computes. The body must not throw.
 template <class Body>
 void parallel_for_workers(int count, int threads, Body&& body) {
-#if defined(_OPENMP)
-  if (threads > 1 && count > 1) {
-#pragma omp parallel num_threads(threads)
-    {
-      const int worker = omp_get_thread_num();  // < the team's size <= threads
-#pragma omp for schedule(dynamic, 1)
-      for (int i = 0; i < count; ++i) body(i, worker);
-    }
-    return;
-  }
-#else
-  (void)threads;
-#endif
-  for (int i = 0; i < count; ++i) body(i, 0);
+  dae::detail::cpu_pool().run_workers(count, threads, [&](std::int64_t i, int worker) { body(static_cast<int>(i), worker); });
 }
 
 /// Squared Euclidean distance between float point x and double centre c, summed over d in order.

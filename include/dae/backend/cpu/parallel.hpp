@@ -2,6 +2,14 @@
 // the thread count: work is cut into fixed-size chunks of samples, each chunk reduces serially
 // into its own partial, and the partials are summed in chunk order. Which thread ran a chunk
 // never changes a bit of the result.
+//
+// The layers parallelise over the batch on dae's thread pool, and every Eigen product inside a
+// task must run on the calling thread: if Eigen's own OpenMP threads ran there too (Eigen uses
+// them whenever a translation unit is compiled with -fopenmp and nobody called
+// Eigen::setNbThreads(1)), each task of the pool would fork a team of its own, and an epoch took
+// 4.9x longer. So the pool's first use sets Eigen to one thread, whatever the build flags; a user
+// who wants Eigen's threads for their own products outside dae's layers can call
+// Eigen::setNbThreads afterwards.
 #pragma once
 
 #include <Eigen/Core>
@@ -12,16 +20,29 @@
 
 namespace dae {
 
+namespace detail {
+
+/// dae's thread pool, with Eigen set to one thread at its first use (see the file comment).
+inline ThreadPool& cpu_pool() {
+  static ThreadPool& pool = []() -> ThreadPool& {
+    Eigen::setNbThreads(1);
+    return ThreadPool::instance();
+  }();
+  return pool;
+}
+
+}  // namespace detail
+
 /// Sets the number of threads the CPU backend uses (default: all cores). Eigen's own GEMM stays
 /// single-threaded: the layers parallelise over the batch. @pre threads >= 1
 inline void set_threads(int threads) {
-  detail::ThreadPool::instance().resize(threads);
+  detail::cpu_pool().resize(threads);
   Eigen::setNbThreads(1);
 }
 
 /// The number of threads the CPU backend uses.
 inline int threads() {
-  return detail::ThreadPool::instance().threads();
+  return detail::cpu_pool().threads();
 }
 
 namespace detail {
@@ -33,7 +54,7 @@ inline constexpr Eigen::Index kReductionChunk = 16;
 template <class Body>
 void parallel_chunks(Eigen::Index count, Eigen::Index chunk, Body&& body) {
   const Eigen::Index chunks = (count + chunk - 1) / chunk;
-  ThreadPool::instance().run(
+  cpu_pool().run(
       chunks, [&](std::int64_t c) { body(c * chunk, std::min(count, (c + 1) * chunk)); });
 }
 
@@ -43,8 +64,8 @@ void parallel_chunks(Eigen::Index count, Eigen::Index chunk, Body&& body) {
 /// position in the block, so it goes through parallel_chunks with a fixed chunk instead.
 template <class Body>
 void parallel_ranges(Eigen::Index count, Body&& body) {
-  const Eigen::Index ranges = std::min<Eigen::Index>(count, ThreadPool::instance().threads());
-  ThreadPool::instance().run(
+  const Eigen::Index ranges = std::min<Eigen::Index>(count, cpu_pool().threads());
+  cpu_pool().run(
       ranges, [&](std::int64_t r) { body(count * r / ranges, count * (r + 1) / ranges); });
 }
 

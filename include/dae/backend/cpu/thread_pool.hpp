@@ -8,6 +8,10 @@
 //
 // Which thread runs which task never affects results: reductions go through fixed chunks (see
 // parallel.hpp), so they are identical for any thread count.
+//
+// It is the library's one threading mechanism: the layers and k-means both run on it, and
+// nothing in dae uses OpenMP or Eigen's own threads (see parallel.hpp), so no parallel region
+// ever nests inside a task.
 #pragma once
 
 #include <algorithm>
@@ -52,19 +56,28 @@ class ThreadPool {
 
   /// Runs task(i) for every i in [0, tasks) and returns when all are done.
   void run(std::int64_t tasks, const std::function<void(std::int64_t)>& task) {
+    run_workers(tasks, 0, [&](std::int64_t i, int) { task(i); });
+  }
+
+  /// Runs task(i, worker) for every i in [0, tasks) on at most `max_threads` threads (0: all),
+  /// handing the indices out one at a time. `worker` in [0, max_threads) is unique among the
+  /// threads of this loop, so a task can keep scratch space per worker.
+  void run_workers(std::int64_t tasks, int max_threads,
+                   const std::function<void(std::int64_t, int)>& task) {
     if (tasks <= 0) return;
-    if (tasks == 1 || workers_.empty() || inside_task()) {
-      for (std::int64_t i = 0; i < tasks; ++i) task(i);
+    const int limit = max_threads > 0 ? std::min(max_threads, threads()) : threads();
+    if (tasks == 1 || limit == 1 || inside_task()) {
+      for (std::int64_t i = 0; i < tasks; ++i) task(i, 0);
       return;
     }
-    Loop loop{&task, tasks};
+    Loop loop{&task, tasks, limit};
     {
       std::lock_guard lock(mutex_);
       current_ = &loop;
       ++generation_;
     }
     wake_.notify_all();
-    work(loop);
+    work(loop, 0);
     // The loop lives on this stack: wait until every task ran and no worker still holds it.
     for (int spin = 0; spin < 4096 && !loop.finished(); ++spin) DAE_CPU_RELAX();
     std::unique_lock lock(mutex_);
@@ -75,13 +88,15 @@ class ThreadPool {
  private:
   /// One parallel loop; workers reach it only through `current_`, under the mutex.
   struct Loop {
-    const std::function<void(std::int64_t)>* task;
+    const std::function<void(std::int64_t, int)>* task;
     std::int64_t count;
+    int max_threads;  // the caller included
     std::atomic<std::int64_t> next{0};
     std::atomic<std::int64_t> unfinished{0};
     std::atomic<int> holders{0};  // workers inside work(); changed under mutex_
-    Loop(const std::function<void(std::int64_t)>* t, std::int64_t n)
-        : task(t), count(n), unfinished(n) {}
+    int joined = 0;               // workers that ever joined (their ids are 1..joined); mutex_
+    Loop(const std::function<void(std::int64_t, int)>* t, std::int64_t n, int limit)
+        : task(t), count(n), max_threads(limit), unfinished(n) {}
     [[nodiscard]] bool finished() const {
       return unfinished.load(std::memory_order_acquire) == 0 && holders == 0;
     }
@@ -95,11 +110,11 @@ class ThreadPool {
   }
 
   /// Claims and runs tasks of `loop` until none is left.
-  static void work(Loop& loop) {
+  static void work(Loop& loop, int worker) {
     const bool was_inside = inside_task();
     inside_task() = true;
     for (std::int64_t i = loop.next.fetch_add(1); i < loop.count; i = loop.next.fetch_add(1)) {
-      (*loop.task)(i);
+      (*loop.task)(i, worker);
       loop.unfinished.fetch_sub(1, std::memory_order_acq_rel);
     }
     inside_task() = was_inside;
@@ -115,6 +130,7 @@ class ThreadPool {
         DAE_CPU_RELAX();
       }
       Loop* loop = nullptr;
+      int worker = 0;
       {
         std::unique_lock lock(mutex_);
         wake_.wait(lock, [&] { return generation_.load() != seen || stopping_.load(); });
@@ -122,9 +138,11 @@ class ThreadPool {
         seen = generation_.load();
         loop = current_;
         if (loop == nullptr) continue;  // that loop already ended
+        if (loop->joined + 1 >= loop->max_threads) continue;  // enough threads on it
+        worker = ++loop->joined;
         ++loop->holders;
       }
-      work(*loop);
+      work(*loop, worker);
       {
         std::lock_guard lock(mutex_);
         --loop->holders;
