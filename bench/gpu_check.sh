@@ -8,8 +8,10 @@
 #    CUDA tests and benchmarks, -j16;
 # 2. runs the CUDA tests (ctest -L cuda; a test that reports *skipped* is a failure here: this
 #    script exists to run them on a device);
-# 3. runs compute-sanitizer memcheck on each device test, where compute-sanitizer exists, with
-#    DAE_CUDA_TEST_QUICK=1 (small batches: memcheck is slow);
+# 3. runs compute-sanitizer memcheck on each device test, and racecheck, synccheck and initcheck
+#    on the kernel test, where compute-sanitizer exists, with DAE_CUDA_TEST_QUICK=1 (small
+#    batches: the sanitizers are slow); the emulated CI run (docs/CUDA_EMULATION.md) proves the
+#    same properties on the CPU, this proves them on the device;
 # 4. runs the benchmarks: every conv pass at batch 256 and 4096 (ours, cuDNN, Eigen), the training
 #    step, one epoch and 30 epochs, and the PyTorch-eager reference for 30 epochs;
 # 5. prints a short table last (also in $OUT/summary.txt), with the raw JSON beside it.
@@ -71,7 +73,7 @@ if grep -q "Skipped\|\*\*\*Not Run" "$OUT/ctest.log"; then
   FAILED+=("ctest-skipped")
 fi
 
-step "compute-sanitizer memcheck"
+step "compute-sanitizer memcheck, racecheck, synccheck, initcheck"
 SANITIZER=$(command -v compute-sanitizer || true)
 for candidate in /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda/compute-sanitizer/compute-sanitizer; do
   [[ -z $SANITIZER && -x $candidate ]] && SANITIZER=$candidate
@@ -80,6 +82,10 @@ if [[ -n $SANITIZER ]]; then
   for test in test_cuda_kernels test_cuda_model test_cuda_kmeans; do
     run "memcheck_$test" 120 env DAE_CUDA_TEST_QUICK=1 "$SANITIZER" --tool memcheck --leak-check full \
       --error-exitcode 3 "$BUILD/tests/cuda/$test"
+  done
+  for tool in racecheck synccheck initcheck; do
+    run "${tool}_test_cuda_kernels" 90 env DAE_CUDA_TEST_QUICK=1 "$SANITIZER" --tool "$tool" \
+      --error-exitcode 3 "$BUILD/tests/cuda/test_cuda_kernels"
   done
 else
   echo "compute-sanitizer not found: memcheck skipped" | tee "$OUT/memcheck.log"

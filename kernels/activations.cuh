@@ -16,7 +16,7 @@ DAE_HOST_DEVICE inline float relu_backward_element(float y, float dy) { return y
 /// dL/dx of Sigmoid from its output y: dy * y * (1 - y), in that order (as the CPU).
 DAE_HOST_DEVICE inline float sigmoid_backward_element(float y, float dy) { return dy * y * (1.0f - y); }
 
-#if defined(__CUDACC__)
+#if defined(DAE_CUDA_KERNELS)
 
 template <Activation Act>
 __global__ void __launch_bounds__(kThreads) activation_forward_kernel(const float* x, float* y, long long count) {
@@ -25,14 +25,14 @@ __global__ void __launch_bounds__(kThreads) activation_forward_kernel(const floa
     y[i] = activate<Act>(x[i]);
 }
 
-__global__ void __launch_bounds__(kThreads)
+static __global__ void __launch_bounds__(kThreads)
     relu_backward_kernel(const float* y, const float* dy, float* dx, long long count) {
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < count;
        i += static_cast<long long>(gridDim.x) * blockDim.x)
     dx[i] = relu_backward_element(y[i], dy[i]);
 }
 
-__global__ void __launch_bounds__(kThreads)
+static __global__ void __launch_bounds__(kThreads)
     sigmoid_backward_kernel(const float* y, const float* dy, float* dx, long long count) {
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < count;
        i += static_cast<long long>(gridDim.x) * blockDim.x)
@@ -42,28 +42,24 @@ __global__ void __launch_bounds__(kThreads)
 /// y = max(x, 0) element-wise; y may be x.
 inline void relu_forward(const float* x, float* y, long long count, cudaStream_t stream) {
   if (count == 0) return;
-  activation_forward_kernel<Activation::relu><<<grid_size(count), kThreads, 0, stream>>>(x, y, count);
-  DAE_CUDA_CHECK_LAUNCH("activation_forward_kernel<relu>", stream);
+  cuda_backend::launch("activation_forward_kernel", activation_forward_kernel<Activation::relu>, {grid_size(count), kThreads, stream}, x, y, count);
 }
 /// dx = dy where y > 0; dx may be dy.
 inline void relu_backward(const float* y, const float* dy, float* dx, long long count, cudaStream_t stream) {
   if (count == 0) return;
-  relu_backward_kernel<<<grid_size(count), kThreads, 0, stream>>>(y, dy, dx, count);
-  DAE_CUDA_CHECK_LAUNCH("relu_backward_kernel", stream);
+  cuda_backend::launch("relu_backward_kernel", relu_backward_kernel, {grid_size(count), kThreads, stream}, y, dy, dx, count);
 }
 /// y = sigmoid(x) element-wise; y may be x.
 inline void sigmoid_forward(const float* x, float* y, long long count, cudaStream_t stream) {
   if (count == 0) return;
-  activation_forward_kernel<Activation::sigmoid><<<grid_size(count), kThreads, 0, stream>>>(x, y, count);
-  DAE_CUDA_CHECK_LAUNCH("activation_forward_kernel<sigmoid>", stream);
+  cuda_backend::launch("activation_forward_kernel", activation_forward_kernel<Activation::sigmoid>, {grid_size(count), kThreads, stream}, x, y, count);
 }
 /// dx = dy * y * (1 - y); dx may be dy.
 inline void sigmoid_backward(const float* y, const float* dy, float* dx, long long count, cudaStream_t stream) {
   if (count == 0) return;
-  sigmoid_backward_kernel<<<grid_size(count), kThreads, 0, stream>>>(y, dy, dx, count);
-  DAE_CUDA_CHECK_LAUNCH("sigmoid_backward_kernel", stream);
+  cuda_backend::launch("sigmoid_backward_kernel", sigmoid_backward_kernel, {grid_size(count), kThreads, stream}, y, dy, dx, count);
 }
 
-#endif  // __CUDACC__
+#endif  // DAE_CUDA_KERNELS
 
 }  // namespace dae::kernels

@@ -1,12 +1,13 @@
 // Adam on the GPU with PyTorch's semantics, exactly as dae::Adam (include/dae/optim/adam.hpp):
 // the bias corrections are computed on the host in double, the element update in float in
-// PyTorch's order of operations. On the device every operation is an explicitly rounded
-// intrinsic (__fmul_rn, __fadd_rn, ...), so nvcc cannot contract them into fused multiply-adds
-// and the update is the CPU's, operation for operation. All parameters of a model are updated by
+// PyTorch's order of operations. Every operation is explicitly rounded (dae/rounding.hpp), here
+// and in the CPU's Adam, so no compiler contracts them into fused multiply-adds and the update is
+// the CPU's bit for bit, operation for operation. All parameters of a model are updated by
 // one launch (a "multi-tensor" list passed by value), and `zero_grad` is one launch as well.
 #pragma once
 
 #include "common.cuh"
+#include "dae/rounding.hpp"
 
 namespace dae::kernels {
 
@@ -20,17 +21,10 @@ struct AdamStep {
 
 /// One element: updates m, v and p in place from g.
 DAE_HOST_DEVICE inline void adam_update_element(float& p, float g, float& m, float& v, const AdamStep& s) {
-#if defined(__CUDA_ARCH__)
-  m = __fadd_rn(__fmul_rn(m, s.beta1), __fmul_rn(g, s.one_minus_beta1));
-  v = __fadd_rn(__fmul_rn(v, s.beta2), __fmul_rn(__fmul_rn(s.one_minus_beta2, g), g));
-  const float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(v), s.bias_correction2_sqrt), s.eps);
-  p = __fadd_rn(p, __fmul_rn(-s.step_size, __fdiv_rn(m, denom)));
-#else
-  m = m * s.beta1 + g * s.one_minus_beta1;
-  v = v * s.beta2 + s.one_minus_beta2 * g * g;
-  const float denom = std::sqrt(v) / s.bias_correction2_sqrt + s.eps;
-  p += -s.step_size * (m / denom);
-#endif
+  m = add_rn(mul_rn(m, s.beta1), mul_rn(g, s.one_minus_beta1));
+  v = add_rn(mul_rn(v, s.beta2), mul_rn(mul_rn(s.one_minus_beta2, g), g));
+  const float denom = add_rn(div_rn(sqrt_rn(v), s.bias_correction2_sqrt), s.eps);
+  p = add_rn(p, mul_rn(-s.step_size, div_rn(m, denom)));
 }
 
 /// Up to kMaxTensors tensors, passed to a kernel by value.
@@ -44,10 +38,10 @@ struct TensorList {
   int count = 0;
 };
 
-#if defined(__CUDACC__)
+#if defined(DAE_CUDA_KERNELS)
 
 /// blockIdx.y selects the tensor; the blocks along x stride over its elements.
-__global__ void __launch_bounds__(kThreads) adam_step_kernel(TensorList list, AdamStep step) {
+static __global__ void __launch_bounds__(kThreads) adam_step_kernel(TensorList list, AdamStep step) {
   const int t = blockIdx.y;
   float* p = list.value[t];
   const float* g = list.grad[t];
@@ -63,7 +57,7 @@ __global__ void __launch_bounds__(kThreads) adam_step_kernel(TensorList list, Ad
   }
 }
 
-__global__ void __launch_bounds__(kThreads) zero_grad_kernel(TensorList list) {
+static __global__ void __launch_bounds__(kThreads) zero_grad_kernel(TensorList list) {
   const int t = blockIdx.y;
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < list.size[t];
        i += static_cast<long long>(gridDim.x) * blockDim.x)
@@ -80,18 +74,15 @@ inline unsigned tensor_list_blocks(const TensorList& list) {
 /// One Adam update of every tensor in `list`.
 inline void adam_step(const TensorList& list, const AdamStep& step, cudaStream_t stream) {
   if (list.count == 0) return;
-  adam_step_kernel<<<dim3(tensor_list_blocks(list), static_cast<unsigned>(list.count)), kThreads, 0, stream>>>(list,
-                                                                                                        step);
-  DAE_CUDA_CHECK_LAUNCH("adam_step_kernel", stream);
+  cuda_backend::launch("adam_step_kernel", adam_step_kernel, {dim3(tensor_list_blocks(list), static_cast<unsigned>(list.count)), kThreads, stream}, list, step);
 }
 
 /// Sets every gradient in `list` to zero.
 inline void zero_grad(const TensorList& list, cudaStream_t stream) {
   if (list.count == 0) return;
-  zero_grad_kernel<<<dim3(tensor_list_blocks(list), static_cast<unsigned>(list.count)), kThreads, 0, stream>>>(list);
-  DAE_CUDA_CHECK_LAUNCH("zero_grad_kernel", stream);
+  cuda_backend::launch("zero_grad_kernel", zero_grad_kernel, {dim3(tensor_list_blocks(list), static_cast<unsigned>(list.count)), kThreads, stream}, list);
 }
 
-#endif  // __CUDACC__
+#endif  // DAE_CUDA_KERNELS
 
 }  // namespace dae::kernels

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "common.cuh"
+#include "dae/rounding.hpp"
 
 namespace dae::kernels {
 
@@ -39,11 +40,7 @@ DAE_HOST_DEVICE inline Moments merge_moments(Moments a, Moments b) {
 
 /// double a * b + c rounded twice (no fused multiply-add), as the CPU computes it.
 DAE_HOST_DEVICE inline double mul_add_unfused(double a, double b, double c) {
-#if defined(__CUDA_ARCH__)
-  return __dadd_rn(__dmul_rn(a, b), c);
-#else
-  return a * b + c;
-#endif
+  return add_rn(mul_rn(a, b), c);
 }
 
 /// One normalised element: float(x * scale + shift), scale = rstd * gamma, shift = beta - mean * scale.
@@ -59,7 +56,7 @@ DAE_HOST_DEVICE inline float batch_norm_backward_element(float dy, float x, doub
   return static_cast<float>(scale * (dy - mean_dy - xhat * mean_dy_xhat));
 }
 
-#if defined(__CUDACC__)
+#if defined(DAE_CUDA_KERNELS)
 
 /// Forward stage 1: moments of chunk blockIdx.x of channel blockIdx.y.
 template <int Channels, int Plane>
@@ -67,7 +64,7 @@ __global__ void __launch_bounds__(kThreads)
     batch_norm2d_forward_partials_kernel(const float* __restrict__ x,  // (N,C,H,W)
                                          long long batch, long long per_chunk,
                                          double* __restrict__ partials) {  // (chunks, C, 3)
-  __shared__ double scratch[kThreads / 32];
+  DAE_SHARED(double[kThreads / 32], scratch);
   const int c = blockIdx.y;
   const long long first = blockIdx.x * per_chunk;
   const long long last = first + per_chunk < batch ? first + per_chunk : batch;
@@ -133,7 +130,8 @@ __global__ void __launch_bounds__(kThreads)
                                 const float* __restrict__ beta,    // (C)
                                 float* __restrict__ y,             // (N,C,H,W)
                                 long long batch) {
-  __shared__ double scale[Channels], shift[Channels];
+  DAE_SHARED(double[Channels], scale);
+  DAE_SHARED(double[Channels], shift);
   for (int c = threadIdx.x; c < Channels; c += blockDim.x) {
     scale[c] = saved[2 * c + 1] * gamma[c];
     shift[c] = beta[c] - saved[2 * c] * scale[c];
@@ -155,7 +153,7 @@ __global__ void __launch_bounds__(kThreads)
                                           const double* __restrict__ saved,  // (C, 2)
                                           long long batch, long long per_chunk,
                                           double* __restrict__ partials) {   // (chunks, C, 2)
-  __shared__ double scratch[kThreads / 32];
+  DAE_SHARED(double[kThreads / 32], scratch);
   const int c = blockIdx.y;
   const double mean = saved[2 * c], rstd = saved[2 * c + 1];
   const long long first = blockIdx.x * per_chunk;
@@ -210,7 +208,7 @@ __global__ void __launch_bounds__(kThreads)
                                  const double* __restrict__ coefficients,   // (C, 3)
                                  float* __restrict__ dx,                    // (N,C,H,W)
                                  long long batch) {
-  __shared__ double k[Channels * 5];
+  DAE_SHARED(double[Channels * 5], k);
   for (int c = threadIdx.x; c < Channels; c += blockDim.x) {
     k[5 * c] = saved[2 * c];
     k[5 * c + 1] = saved[2 * c + 1];
@@ -242,15 +240,9 @@ void batch_norm2d_forward(const float* x, const float* gamma, const float* beta,
   if (batch == 0) return;
   const long long per_chunk = samples_per_block(batch, kBatchNormChunks);
   const long long chunks = ceil_div(batch, per_chunk);
-  batch_norm2d_forward_partials_kernel<Channels, Plane>
-      <<<dim3(static_cast<unsigned>(chunks), Channels), kThreads, 0, stream>>>(x, batch, per_chunk, workspace);
-  DAE_CUDA_CHECK_LAUNCH("batch_norm2d_forward_partials_kernel", stream);
-  batch_norm2d_forward_finalize_kernel<Channels>
-      <<<1, 32 * ceil_div(Channels, 32), 0, stream>>>(workspace, chunks, saved, running_mean, running_var);
-  DAE_CUDA_CHECK_LAUNCH("batch_norm2d_forward_finalize_kernel", stream);
-  batch_norm2d_forward_kernel<Channels, Plane, Act>
-      <<<grid_size(batch * Channels * Plane), kThreads, 0, stream>>>(x, saved, gamma, beta, y, batch);
-  DAE_CUDA_CHECK_LAUNCH("batch_norm2d_forward_kernel", stream);
+  cuda_backend::launch("batch_norm2d_forward_partials_kernel", batch_norm2d_forward_partials_kernel<Channels, Plane>, {dim3(static_cast<unsigned>(chunks), Channels), kThreads, stream}, x, batch, per_chunk, workspace);
+  cuda_backend::launch("batch_norm2d_forward_finalize_kernel", batch_norm2d_forward_finalize_kernel<Channels>, {1, 32 * ceil_div(Channels, 32), stream}, workspace, chunks, saved, running_mean, running_var);
+  cuda_backend::launch("batch_norm2d_forward_kernel", batch_norm2d_forward_kernel<Channels, Plane, Act>, {grid_size(batch * Channels * Plane), kThreads, stream}, x, saved, gamma, beta, y, batch);
 }
 
 /// Evaluation forward: y = act(BN(x)) with the running statistics (saved for backward).
@@ -259,12 +251,8 @@ void batch_norm2d_eval_forward(const float* x, const float* gamma, const float* 
                                const float* running_var, double* saved, float* y, long long batch,
                                cudaStream_t stream) {
   if (batch == 0) return;
-  batch_norm2d_eval_finalize_kernel<Channels>
-      <<<1, 32 * ceil_div(Channels, 32), 0, stream>>>(running_mean, running_var, saved);
-  DAE_CUDA_CHECK_LAUNCH("batch_norm2d_eval_finalize_kernel", stream);
-  batch_norm2d_forward_kernel<Channels, Plane, Act>
-      <<<grid_size(batch * Channels * Plane), kThreads, 0, stream>>>(x, saved, gamma, beta, y, batch);
-  DAE_CUDA_CHECK_LAUNCH("batch_norm2d_forward_kernel", stream);
+  cuda_backend::launch("batch_norm2d_eval_finalize_kernel", batch_norm2d_eval_finalize_kernel<Channels>, {1, 32 * ceil_div(Channels, 32), stream}, running_mean, running_var, saved);
+  cuda_backend::launch("batch_norm2d_forward_kernel", batch_norm2d_forward_kernel<Channels, Plane, Act>, {grid_size(batch * Channels * Plane), kThreads, stream}, x, saved, gamma, beta, y, batch);
 }
 
 /// Backward with the statistics of the last forward: dgamma, dbeta added to; dx written.
@@ -276,19 +264,12 @@ void batch_norm2d_backward(const float* x, const float* dy, const double* saved,
   if (batch == 0) return;
   const long long per_chunk = samples_per_block(batch, kBatchNormChunks);
   const long long chunks = ceil_div(batch, per_chunk);
-  batch_norm2d_backward_partials_kernel<Channels, Plane>
-      <<<dim3(static_cast<unsigned>(chunks), Channels), kThreads, 0, stream>>>(x, dy, saved, batch, per_chunk,
-                                                                                workspace);
-  DAE_CUDA_CHECK_LAUNCH("batch_norm2d_backward_partials_kernel", stream);
-  batch_norm2d_backward_finalize_kernel<Channels><<<1, 32 * ceil_div(Channels, 32), 0, stream>>>(
-      workspace, chunks, static_cast<double>(batch) * Plane, training, saved, gamma, dgamma, dbeta, coefficients);
-  DAE_CUDA_CHECK_LAUNCH("batch_norm2d_backward_finalize_kernel", stream);
+  cuda_backend::launch("batch_norm2d_backward_partials_kernel", batch_norm2d_backward_partials_kernel<Channels, Plane>, {dim3(static_cast<unsigned>(chunks), Channels), kThreads, stream}, x, dy, saved, batch, per_chunk, workspace);
+  cuda_backend::launch("batch_norm2d_backward_finalize_kernel", batch_norm2d_backward_finalize_kernel<Channels>, {1, 32 * ceil_div(Channels, 32), stream}, workspace, chunks, static_cast<double>(batch) * Plane, training, saved, gamma, dgamma, dbeta, coefficients);
   if (dx == nullptr) return;
-  batch_norm2d_backward_kernel<Channels, Plane>
-      <<<grid_size(batch * Channels * Plane), kThreads, 0, stream>>>(x, dy, saved, coefficients, dx, batch);
-  DAE_CUDA_CHECK_LAUNCH("batch_norm2d_backward_kernel", stream);
+  cuda_backend::launch("batch_norm2d_backward_kernel", batch_norm2d_backward_kernel<Channels, Plane>, {grid_size(batch * Channels * Plane), kThreads, stream}, x, dy, saved, coefficients, dx, batch);
 }
 
-#endif  // __CUDACC__
+#endif  // DAE_CUDA_KERNELS
 
 }  // namespace dae::kernels

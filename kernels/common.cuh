@@ -4,10 +4,13 @@
 // Kernel files are written in two layers. The arithmetic of one output element (one thread's
 // work) is a `DAE_HOST_DEVICE` function that takes its coordinates as arguments; it compiles with
 // any C++20 compiler, so the CPU tests run it over every index and compare it with the Eigen
-// backend without a GPU. The `__global__` kernels and their host launchers, only seen by nvcc
-// (`#if defined(__CUDACC__)`), map threads to those coordinates, stage data in shared memory and
-// reduce. Conventions, as in the layers: input gradients are written (=), parameter gradients
-// added to (+=). No kernel in dae uses atomics: every reduction is a fixed tree or a fixed-order
+// backend without a GPU. The `__global__` kernels and their host launchers
+// (`#if defined(DAE_CUDA_KERNELS)`) map threads to those coordinates, stage data in shared memory
+// and reduce; nvcc compiles them, and so does the host compiler in a DAE_CUDA_EMULATION build (a
+// testing tool that runs them on the CPU: include/dae/backend/cuda/emulation/device.hpp). Every
+// launch goes through cuda_backend::launch and every shared variable through DAE_SHARED
+// (backend/cuda/launch.hpp). Conventions, as in the layers: input gradients are written (=),
+// parameter gradients added to (+=). No kernel in dae uses atomics: every reduction is a fixed tree or a fixed-order
 // sum of per-block partials, so results are bit-reproducible run to run on one device.
 #pragma once
 
@@ -16,12 +19,10 @@
 
 #include "dae/rng.hpp"  // DAE_HOST_DEVICE
 
-#if defined(__CUDACC__)
-#include <cuda_runtime.h>
-
+#if defined(__CUDACC__) || defined(DAE_CUDA_EMULATION)
 #include <algorithm>
 
-#include "dae/backend/cuda/check.hpp"
+#include "dae/backend/cuda/launch.hpp"  // defines DAE_CUDA_KERNELS
 #include "dae/backend/cuda/memory.hpp"
 #endif
 
@@ -60,7 +61,7 @@ DAE_HOST_DEVICE constexpr long long samples_per_block(long long batch, long long
   return batch <= 0 ? 1 : ceil_div(batch, max_blocks);
 }
 
-#if defined(__CUDACC__)
+#if defined(DAE_CUDA_KERNELS)
 
 /// Blocks for a grid-stride kernel over `total` items: enough to fill the device a few times
 /// over, never more than the items need. Results never depend on it (each item is one thread's).
@@ -86,6 +87,6 @@ __device__ inline T block_sum(T value, T* scratch /* Threads / 32 elements of sh
   return total;
 }
 
-#endif  // __CUDACC__
+#endif  // DAE_CUDA_KERNELS
 
 }  // namespace dae::kernels

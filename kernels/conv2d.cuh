@@ -15,7 +15,7 @@
 
 namespace dae::kernels {
 
-#if defined(__CUDACC__)
+#if defined(DAE_CUDA_KERNELS)
 
 /// Forward: one thread per output element (grid-stride), weights and bias in shared memory.
 template <class G, Activation Act>
@@ -27,8 +27,8 @@ __global__ void __launch_bounds__(kThreads)
                           long long batch) {
   // Preconditions
   static_assert((G::weight_size + G::O) * 4 <= 40 * 1024, "conv2d_forward: the weights must fit in shared memory");
-  __shared__ float w[G::weight_size];
-  __shared__ float b[G::O];
+  DAE_SHARED(float[G::weight_size], w);
+  DAE_SHARED(float[G::O], b);
   for (int i = threadIdx.x; i < G::weight_size; i += blockDim.x) w[i] = weight[i];
   for (int i = threadIdx.x; i < G::O; i += blockDim.x) b[i] = bias[i];
   __syncthreads();
@@ -53,7 +53,7 @@ __global__ void __launch_bounds__(kThreads)
                                 long long batch) {
   // Preconditions
   static_assert(G::weight_size * 4 <= 40 * 1024, "conv2d_backward_data: the weights must fit in shared memory");
-  __shared__ float w[G::weight_size];
+  DAE_SHARED(float[G::weight_size], w);
   for (int i = threadIdx.x; i < G::weight_size; i += blockDim.x) w[i] = weight[i];
   __syncthreads();
   const long long total = batch * G::input_size;
@@ -83,8 +83,7 @@ template <class G, Activation Act = Activation::none>
 void conv2d_forward(const float* x, const float* weight, const float* bias, float* y, long long batch,
                     cudaStream_t stream) {
   if (batch == 0) return;
-  conv2d_forward_kernel<G, Act><<<grid_size(batch * G::output_size), kThreads, 0, stream>>>(x, weight, bias, y, batch);
-  DAE_CUDA_CHECK_LAUNCH("conv2d_forward_kernel", stream);
+  cuda_backend::launch("conv2d_forward_kernel", conv2d_forward_kernel<G, Act>, {grid_size(batch * G::output_size), kThreads, stream}, x, weight, bias, y, batch);
 }
 
 /// dx = conv^T(dy, weight), times (mask > 0) when `mask` is not null.
@@ -93,9 +92,8 @@ void conv2d_backward_data(const float* dy, const float* weight, const float* mas
                           cudaStream_t stream) {
   if (batch == 0) return;
   const int blocks = grid_size(batch * G::input_size);
-  if (mask != nullptr) conv2d_backward_data_kernel<G, true><<<blocks, kThreads, 0, stream>>>(dy, weight, mask, dx, batch);
-  else conv2d_backward_data_kernel<G, false><<<blocks, kThreads, 0, stream>>>(dy, weight, mask, dx, batch);
-  DAE_CUDA_CHECK_LAUNCH("conv2d_backward_data_kernel", stream);
+  if (mask != nullptr) cuda_backend::launch("conv2d_backward_data_kernel", conv2d_backward_data_kernel<G, true>, {blocks, kThreads, stream}, dy, weight, mask, dx, batch);
+  else cuda_backend::launch("conv2d_backward_data_kernel", conv2d_backward_data_kernel<G, false>, {blocks, kThreads, stream}, dy, weight, mask, dx, batch);
 }
 
 /// Floats of workspace conv2d_backward_weights needs for `batch` samples.
@@ -112,12 +110,11 @@ void conv2d_backward_weights(const float* x, const float* dy, float* dweight, fl
   if (batch == 0) return;
   const long long per_block = samples_per_block(batch, kWeightGradBlocks);
   const auto blocks = static_cast<int>(ceil_div(batch, per_block));
-  conv2d_backward_weights_kernel<G><<<blocks, kThreads, 0, stream>>>(x, dy, batch, per_block, workspace);
-  DAE_CUDA_CHECK_LAUNCH("conv2d_backward_weights_kernel", stream);
+  cuda_backend::launch("conv2d_backward_weights_kernel", conv2d_backward_weights_kernel<G>, {blocks, kThreads, stream}, x, dy, batch, per_block, workspace);
   reduce_partials(workspace, blocks, ConvWeightGradShape<G, BiasSide::output>::pairs, dweight, G::weight_size,
                   dbias, stream);
 }
 
-#endif  // __CUDACC__
+#endif  // DAE_CUDA_KERNELS
 
 }  // namespace dae::kernels

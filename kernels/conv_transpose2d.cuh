@@ -27,7 +27,7 @@ struct ConvTransposeGeometry {
                 "dae::kernels::ConvTransposeGeometry: geometry does not invert (check padding/output_padding)");
 };
 
-#if defined(__CUDACC__)
+#if defined(DAE_CUDA_KERNELS)
 
 /// Forward: one thread per output element (G's input space), weights and bias in shared memory.
 template <class G, Activation Act>
@@ -40,8 +40,8 @@ __global__ void __launch_bounds__(kThreads)
   // Preconditions
   static_assert((G::weight_size + G::C) * 4 <= 40 * 1024,
                 "conv_transpose2d_forward: the weights must fit in shared memory");
-  __shared__ float w[G::weight_size];
-  __shared__ float b[G::C];
+  DAE_SHARED(float[G::weight_size], w);
+  DAE_SHARED(float[G::C], b);
   for (int i = threadIdx.x; i < G::weight_size; i += blockDim.x) w[i] = weight[i];
   for (int i = threadIdx.x; i < G::C; i += blockDim.x) b[i] = bias[i];
   __syncthreads();
@@ -67,7 +67,7 @@ __global__ void __launch_bounds__(kThreads)
   // Preconditions
   static_assert(G::weight_size * 4 <= 40 * 1024,
                 "conv_transpose2d_backward_data: the weights must fit in shared memory");
-  __shared__ float w[G::weight_size];
+  DAE_SHARED(float[G::weight_size], w);
   for (int i = threadIdx.x; i < G::weight_size; i += blockDim.x) w[i] = weight[i];
   __syncthreads();
   const long long total = batch * G::output_size;
@@ -97,9 +97,7 @@ template <class G, Activation Act = Activation::none>
 void conv_transpose2d_forward(const float* x, const float* weight, const float* bias, float* y, long long batch,
                               cudaStream_t stream) {
   if (batch == 0) return;
-  conv_transpose2d_forward_kernel<G, Act>
-      <<<grid_size(batch * G::input_size), kThreads, 0, stream>>>(x, weight, bias, y, batch);
-  DAE_CUDA_CHECK_LAUNCH("conv_transpose2d_forward_kernel", stream);
+  cuda_backend::launch("conv_transpose2d_forward_kernel", conv_transpose2d_forward_kernel<G, Act>, {grid_size(batch * G::input_size), kThreads, stream}, x, weight, bias, y, batch);
 }
 
 /// dx = G(dy, weight), times (mask > 0) when `mask` is not null.
@@ -109,10 +107,11 @@ void conv_transpose2d_backward_data(const float* dy, const float* weight, const 
   if (batch == 0) return;
   const int blocks = grid_size(batch * G::output_size);
   if (mask != nullptr)
-    conv_transpose2d_backward_data_kernel<G, true><<<blocks, kThreads, 0, stream>>>(dy, weight, mask, dx, batch);
+    cuda_backend::launch("conv_transpose2d_backward_data_kernel", conv_transpose2d_backward_data_kernel<G, true>,
+                         {blocks, kThreads, stream}, dy, weight, mask, dx, batch);
   else
-    conv_transpose2d_backward_data_kernel<G, false><<<blocks, kThreads, 0, stream>>>(dy, weight, mask, dx, batch);
-  DAE_CUDA_CHECK_LAUNCH("conv_transpose2d_backward_data_kernel", stream);
+    cuda_backend::launch("conv_transpose2d_backward_data_kernel", conv_transpose2d_backward_data_kernel<G, false>,
+                         {blocks, kThreads, stream}, dy, weight, mask, dx, batch);
 }
 
 /// Floats of workspace conv_transpose2d_backward_weights needs for `batch` samples.
@@ -128,12 +127,11 @@ void conv_transpose2d_backward_weights(const float* x, const float* dy, float* d
   if (batch == 0) return;
   const long long per_block = samples_per_block(batch, kWeightGradBlocks);
   const auto blocks = static_cast<int>(ceil_div(batch, per_block));
-  conv_transpose2d_backward_weights_kernel<G><<<blocks, kThreads, 0, stream>>>(x, dy, batch, per_block, workspace);
-  DAE_CUDA_CHECK_LAUNCH("conv_transpose2d_backward_weights_kernel", stream);
+  cuda_backend::launch("conv_transpose2d_backward_weights_kernel", conv_transpose2d_backward_weights_kernel<G>, {blocks, kThreads, stream}, x, dy, batch, per_block, workspace);
   reduce_partials(workspace, blocks, ConvWeightGradShape<G, BiasSide::input>::pairs, dweight, G::weight_size,
                   dbias, stream);
 }
 
-#endif  // __CUDACC__
+#endif  // DAE_CUDA_KERNELS
 
 }  // namespace dae::kernels

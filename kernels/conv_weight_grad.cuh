@@ -29,7 +29,7 @@ struct ConvWeightGradShape {
   }
 };
 
-#if defined(__CUDACC__)
+#if defined(DAE_CUDA_KERNELS)
 
 /// Stage 1 body: this block's row of partial (weight, bias) sums over its samples.
 template <class G, BiasSide Side>
@@ -43,8 +43,8 @@ __device__ inline void conv_weight_grad_partials(const float* __restrict__ a,  /
   // Preconditions
   static_assert((G::input_size + G::output_size) * 4 <= 40 * 1024,
                 "conv weight gradient: one sample of input and output must fit in shared memory");
-  __shared__ float as[G::input_size];   // (C,H,W)
-  __shared__ float gs[G::output_size];  // (O,OH,OW)
+  DAE_SHARED(float[G::input_size], as);   // (C,H,W)
+  DAE_SHARED(float[G::output_size], gs);  // (O,OH,OW)
 
   const int lane = threadIdx.x % Layout::lanes, group = threadIdx.x / Layout::lanes;
   const bool active = group < Layout::groups;
@@ -83,7 +83,7 @@ __device__ inline void conv_weight_grad_partials(const float* __restrict__ a,  /
       if (pair < kPairs) row[pair] = acc[j];
     }
   } else {
-    __shared__ float shares[Layout::groups * kPairs];  // (groups, pairs)
+    DAE_SHARED(float[Layout::groups * kPairs], shares);  // (groups, pairs)
     if (active && lane < kPairs) shares[group * kPairs + lane] = acc[0];
     __syncthreads();
     if (threadIdx.x < kPairs) {
@@ -94,6 +94,6 @@ __device__ inline void conv_weight_grad_partials(const float* __restrict__ a,  /
   }
 }
 
-#endif  // __CUDACC__
+#endif  // DAE_CUDA_KERNELS
 
 }  // namespace dae::kernels

@@ -118,13 +118,13 @@ struct PartialEpilogue {
   }
 };
 
-#if defined(__CUDACC__)
+#if defined(DAE_CUDA_KERNELS)
 
 /// One block's tile: C(m0.., n0..) over K in [k_begin, k_end), then the epilogue.
 template <class Tile, class Epilogue>
 __device__ inline void gemm_block(int M, int N, int k_begin, int k_end, const float* __restrict__ A, int lda,
                                   const float* __restrict__ B, int ldb, const Epilogue& epilogue) {
-  __shared__ typename Tile::Shared shared;
+  DAE_SHARED(typename Tile::Shared, shared);
   float acc[Tile::block_m / Tile::threads_m][Tile::block_n / Tile::threads_n] = {};
   const int m0 = blockIdx.y * Tile::block_m, n0 = blockIdx.x * Tile::block_n;
   const int tid = threadIdx.x;
@@ -144,6 +144,6 @@ inline dim3 gemm_grid(int M, int N, int splits = 1) {
               static_cast<unsigned>(splits));
 }
 
-#endif  // __CUDACC__
+#endif  // DAE_CUDA_KERNELS
 
 }  // namespace dae::kernels

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "common.cuh"
+#include "dae/rounding.hpp"
 
 namespace dae::kernels {
 
@@ -29,11 +30,7 @@ DAE_HOST_DEVICE inline double kmeans_distance(const float* x, const double* c) {
   double sum = 0.0;
   for (int d = 0; d < D; ++d) {
     const double diff = static_cast<double>(x[d]) - c[d];
-#if defined(__CUDA_ARCH__)
-    sum = __dadd_rn(sum, __dmul_rn(diff, diff));  // no fused multiply-add: the CPU's rounding
-#else
-    sum += diff * diff;
-#endif
+    sum = fma_rn(diff, diff, sum);  // the CPU's rounding: one fused multiply-add
   }
   return sum;
 }
@@ -53,7 +50,7 @@ DAE_HOST_DEVICE inline int kmeans_nearest(const float* x, const double* centres,
   return best;
 }
 
-#if defined(__CUDACC__)
+#if defined(DAE_CUDA_KERNELS)
 
 /// Labels chunk blockIdx.x; writes its changed-label count, per-cluster (sum, count) rows and
 /// inertia (the sum of the squared distances to the new labels' centres).
@@ -67,10 +64,10 @@ __global__ void __launch_bounds__(kThreads)
                          double* __restrict__ inertia) {                  // (chunks)
   // Preconditions
   static_assert(D > 0 && D <= 32, "kmeans_assign: 1 <= D <= 32");
-  __shared__ double c_s[kKMeansMaxClusters * D];
-  __shared__ std::int32_t label_s[kKMeansChunk];
-  __shared__ double distance_s[kKMeansChunk];
-  __shared__ long long scratch[kThreads / 32];
+  DAE_SHARED(double[kKMeansMaxClusters * D], c_s);
+  DAE_SHARED(std::int32_t[kKMeansChunk], label_s);
+  DAE_SHARED(double[kKMeansChunk], distance_s);
+  DAE_SHARED(long long[kThreads / 32], scratch);
   for (int i = threadIdx.x; i < k * D; i += blockDim.x) c_s[i] = centres[i];
   __syncthreads();
   const long long first = blockIdx.x * static_cast<long long>(kKMeansChunk);
@@ -122,7 +119,7 @@ __global__ void kmeans_update_kernel(const double* __restrict__ sums,  // (chunk
       const double next = count > 0.0 ? totals[c * (D + 1) + d] / count : old_centres[c * D + d];
       const double diff = next - old_centres[c * D + d];
       next_centres[c * D + d] = next;
-      shift = __dadd_rn(shift, __dmul_rn(diff, diff));  // the CPU's rounding (no fused multiply-add)
+      shift = fma_rn(diff, diff, shift);  // the CPU's rounding: one fused multiply-add
     }
     moved2[c] = shift;
   }
@@ -137,18 +134,16 @@ void kmeans_assign(const float* points, long long n, const double* centres, int 
     throw Error("kmeans (CUDA): k = " + std::to_string(k) + " must be in [1, " +
                 std::to_string(kKMeansMaxClusters) + "]");
   const auto chunks = static_cast<unsigned>(ceil_div<long long>(n, kKMeansChunk));
-  kmeans_assign_kernel<D><<<chunks, kThreads, 0, stream>>>(points, n, centres, k, labels, changed, sums, inertia);
-  DAE_CUDA_CHECK_LAUNCH("kmeans_assign_kernel", stream);
+  cuda_backend::launch("kmeans_assign_kernel", kmeans_assign_kernel<D>, {chunks, kThreads, stream}, points, n, centres, k, labels, changed, sums, inertia);
 }
 
 /// The centre update from kmeans_assign's sums; see kmeans_update_kernel.
 template <int D>
 void kmeans_update(const double* sums, long long chunks, int k, const double* old_centres, double* totals,
                    double* next_centres, double* moved2, cudaStream_t stream) {
-  kmeans_update_kernel<D><<<1, kThreads, 0, stream>>>(sums, chunks, k, old_centres, totals, next_centres, moved2);
-  DAE_CUDA_CHECK_LAUNCH("kmeans_update_kernel", stream);
+  cuda_backend::launch("kmeans_update_kernel", kmeans_update_kernel<D>, {1, kThreads, stream}, sums, chunks, k, old_centres, totals, next_centres, moved2);
 }
 
-#endif  // __CUDACC__
+#endif  // DAE_CUDA_KERNELS
 
 }  // namespace dae::kernels

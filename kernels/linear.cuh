@@ -29,7 +29,7 @@ constexpr long long linear_backward_weights_workspace(long long batch) {
   return ceil_div(batch, kLinearSplitRows) * (static_cast<long long>(Out) * In + Out);
 }
 
-#if defined(__CUDACC__)
+#if defined(DAE_CUDA_KERNELS)
 
 template <int In, int Out, Activation Act>
 __global__ void __launch_bounds__(LinearForwardTile::threads)
@@ -71,7 +71,7 @@ __global__ void __launch_bounds__(256)
     linear_backward_bias_kernel(const float* __restrict__ dy,  // (N,Out)
                                 int batch, float* __restrict__ partials) {  // (splits, Out*In + Out)
   constexpr long long kStride = static_cast<long long>(Out) * In + Out;
-  __shared__ float lanes[8][32];
+  DAE_SHARED(float[8][32], lanes);
   const int o = blockIdx.x * 32 + threadIdx.x;
   const long long k_begin = blockIdx.y * kLinearSplitRows;
   const long long k_end = k_begin + kLinearSplitRows < batch ? k_begin + kLinearSplitRows : batch;
@@ -93,9 +93,7 @@ void linear_forward(const float* x, const float* weight, const float* bias, floa
                     cudaStream_t stream) {
   if (batch == 0) return;
   const int n = static_cast<int>(batch);
-  linear_forward_kernel<In, Out, Act>
-      <<<gemm_grid<LinearForwardTile>(n, Out), LinearForwardTile::threads, 0, stream>>>(x, weight, bias, y, n);
-  DAE_CUDA_CHECK_LAUNCH("linear_forward_kernel", stream);
+  cuda_backend::launch("linear_forward_kernel", linear_forward_kernel<In, Out, Act>, {gemm_grid<LinearForwardTile>(n, Out), LinearForwardTile::threads, stream}, x, weight, bias, y, n);
 }
 
 /// dx = dy W, times (mask > 0) when `mask` is not null.
@@ -104,10 +102,7 @@ void linear_backward_data(const float* dy, const float* weight, const float* mas
                           cudaStream_t stream) {
   if (batch == 0) return;
   const int n = static_cast<int>(batch);
-  linear_backward_data_kernel<In, Out>
-      <<<gemm_grid<LinearBackwardDataTile>(n, In), LinearBackwardDataTile::threads, 0, stream>>>(dy, weight, mask,
-                                                                                                dx, n);
-  DAE_CUDA_CHECK_LAUNCH("linear_backward_data_kernel", stream);
+  cuda_backend::launch("linear_backward_data_kernel", linear_backward_data_kernel<In, Out>, {gemm_grid<LinearBackwardDataTile>(n, In), LinearBackwardDataTile::threads, stream}, dy, weight, mask, dx, n);
 }
 
 /// dweight += dy^T x; dbias += column sums of dy. `workspace` holds
@@ -118,18 +113,12 @@ void linear_backward_weights(const float* x, const float* dy, float* dweight, fl
   if (batch == 0) return;
   const int n = static_cast<int>(batch);
   const int splits = static_cast<int>(ceil_div(batch, kLinearSplitRows));
-  linear_backward_weights_kernel<In, Out>
-      <<<gemm_grid<LinearBackwardWeightsTile>(Out, In, splits), LinearBackwardWeightsTile::threads, 0, stream>>>(
-          x, dy, n, workspace);
-  DAE_CUDA_CHECK_LAUNCH("linear_backward_weights_kernel", stream);
-  linear_backward_bias_kernel<In, Out>
-      <<<dim3(static_cast<unsigned>(ceil_div(Out, 32)), static_cast<unsigned>(splits)), dim3(32, 8), 0, stream>>>(
-          dy, n, workspace);
-  DAE_CUDA_CHECK_LAUNCH("linear_backward_bias_kernel", stream);
+  cuda_backend::launch("linear_backward_weights_kernel", linear_backward_weights_kernel<In, Out>, {gemm_grid<LinearBackwardWeightsTile>(Out, In, splits), LinearBackwardWeightsTile::threads, stream}, x, dy, n, workspace);
+  cuda_backend::launch("linear_backward_bias_kernel", linear_backward_bias_kernel<In, Out>, {dim3(static_cast<unsigned>(ceil_div(Out, 32)), static_cast<unsigned>(splits)), dim3(32, 8), stream}, dy, n, workspace);
   reduce_partials(workspace, splits, static_cast<long long>(Out) * In + Out, dweight,
                   static_cast<long long>(Out) * In, dbias, stream);
 }
 
-#endif  // __CUDACC__
+#endif  // DAE_CUDA_KERNELS
 
 }  // namespace dae::kernels

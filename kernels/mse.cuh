@@ -26,14 +26,14 @@ DAE_HOST_DEVICE constexpr long long mse_blocks(long long count) {
   return wanted < kMseBlocks ? (wanted < 1 ? 1 : wanted) : kMseBlocks;
 }
 
-#if defined(__CUDACC__)
+#if defined(DAE_CUDA_KERNELS)
 
 /// Per-block sums of squared differences (and, with Gradient, the gradient).
 template <bool Gradient, bool FuseSigmoid>
 __global__ void __launch_bounds__(kThreads)
     mse_loss_partials_kernel(const float* __restrict__ y, const float* __restrict__ target, long long count,
                              float scale, float* __restrict__ dy, double* __restrict__ partials) {
-  __shared__ double scratch[kThreads / 32];
+  DAE_SHARED(double[kThreads / 32], scratch);
   double sum = 0.0;
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < count;
        i += static_cast<long long>(gridDim.x) * blockDim.x) {
@@ -46,7 +46,7 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 /// loss = sum of the partials (in order) / count; accumulator (if set) += loss.
-__global__ void mse_loss_finalize_kernel(const double* __restrict__ partials, long long blocks, long long count,
+static __global__ void mse_loss_finalize_kernel(const double* __restrict__ partials, long long blocks, long long count,
                                          double* __restrict__ loss, double* __restrict__ accumulator) {
   if (threadIdx.x != 0 || blockIdx.x != 0) return;
   double sum = 0.0;
@@ -61,11 +61,8 @@ __global__ void mse_loss_finalize_kernel(const double* __restrict__ partials, lo
 inline void mse_loss_forward(const float* y, const float* target, long long count, double* loss,
                              double* accumulator, double* workspace, cudaStream_t stream) {
   const long long blocks = mse_blocks(count);
-  mse_loss_partials_kernel<false, false>
-      <<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(y, target, count, 0.0f, nullptr, workspace);
-  DAE_CUDA_CHECK_LAUNCH("mse_loss_partials_kernel", stream);
-  mse_loss_finalize_kernel<<<1, 32, 0, stream>>>(workspace, blocks, count, loss, accumulator);
-  DAE_CUDA_CHECK_LAUNCH("mse_loss_finalize_kernel", stream);
+  cuda_backend::launch("mse_loss_partials_kernel", mse_loss_partials_kernel<false, false>, {static_cast<unsigned>(blocks), kThreads, stream}, y, target, count, 0.0f, nullptr, workspace);
+  cuda_backend::launch("mse_loss_finalize_kernel", mse_loss_finalize_kernel, {1, 32, stream}, workspace, blocks, count, loss, accumulator);
 }
 
 /// As mse_loss_forward, and dy = dL/dy (times y (1 - y) when FuseSigmoid: dL/dlogits).
@@ -74,13 +71,10 @@ void mse_loss_backward(const float* y, const float* target, long long count, flo
                        double* accumulator, double* workspace, cudaStream_t stream) {
   const long long blocks = mse_blocks(count);
   const auto scale = static_cast<float>(2.0 / static_cast<double>(count));
-  mse_loss_partials_kernel<true, FuseSigmoid>
-      <<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(y, target, count, scale, dy, workspace);
-  DAE_CUDA_CHECK_LAUNCH("mse_loss_partials_kernel", stream);
-  mse_loss_finalize_kernel<<<1, 32, 0, stream>>>(workspace, blocks, count, loss, accumulator);
-  DAE_CUDA_CHECK_LAUNCH("mse_loss_finalize_kernel", stream);
+  cuda_backend::launch("mse_loss_partials_kernel", mse_loss_partials_kernel<true, FuseSigmoid>, {static_cast<unsigned>(blocks), kThreads, stream}, y, target, count, scale, dy, workspace);
+  cuda_backend::launch("mse_loss_finalize_kernel", mse_loss_finalize_kernel, {1, 32, stream}, workspace, blocks, count, loss, accumulator);
 }
 
-#endif  // __CUDACC__
+#endif  // DAE_CUDA_KERNELS
 
 }  // namespace dae::kernels

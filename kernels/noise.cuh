@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "common.cuh"
+#include "dae/rounding.hpp"
 
 namespace dae::kernels {
 
@@ -20,11 +21,7 @@ namespace dae::kernels {
 DAE_HOST_DEVICE inline float noisy_pixel(float clean, float stddev, std::uint64_t seed, std::uint64_t stream,
                                          std::uint64_t index) {
   const float z = normal_at(seed, stream, index);
-#if defined(__CUDA_ARCH__)
-  const float value = __fadd_rn(clean, __fmul_rn(stddev, z));
-#else
-  const float value = clean + stddev * z;
-#endif
+  const float value = add_rn(clean, mul_rn(stddev, z));
   return value < 0.0f ? 0.0f : (value > 1.0f ? 1.0f : value);
 }
 
@@ -32,7 +29,7 @@ DAE_HOST_DEVICE inline float noisy_pixel(float clean, float stddev, std::uint64_
 DAE_HOST_DEVICE inline float pixel_to_float(std::uint8_t v) { return static_cast<float>(v) / 255.0f; }
 DAE_HOST_DEVICE inline float pixel_to_float(float v) { return v; }
 
-#if defined(__CUDACC__)
+#if defined(DAE_CUDA_KERNELS)
 
 /// out[n] = images[ids[n]] converted to float, Size pixels per image.
 template <int Size, class Pixel>
@@ -68,8 +65,7 @@ template <int Size, class Pixel>
 void gather_images_forward(const Pixel* images, const std::int32_t* ids, float* out, long long batch,
                            cudaStream_t stream) {
   if (batch == 0) return;
-  gather_images_forward_kernel<Size, Pixel><<<grid_size(batch * Size), kThreads, 0, stream>>>(images, ids, out, batch);
-  DAE_CUDA_CHECK_LAUNCH("gather_images_forward_kernel", stream);
+  cuda_backend::launch("gather_images_forward_kernel", gather_images_forward_kernel<Size, Pixel>, {grid_size(batch * Size), kThreads, stream}, images, ids, out, batch);
 }
 
 /// noisy = the noisy version of clean (see the file comment); `ids` may be null.
@@ -77,11 +73,9 @@ template <int Size>
 void noise_forward(const float* clean, float* noisy, long long batch, const std::int32_t* ids, std::uint64_t first_id,
                    float stddev, std::uint64_t seed, std::uint64_t stream_id, cudaStream_t stream) {
   if (batch == 0) return;
-  noise_forward_kernel<Size><<<grid_size(batch * Size), kThreads, 0, stream>>>(clean, noisy, batch, ids, first_id,
-                                                                               stddev, seed, stream_id);
-  DAE_CUDA_CHECK_LAUNCH("noise_forward_kernel", stream);
+  cuda_backend::launch("noise_forward_kernel", noise_forward_kernel<Size>, {grid_size(batch * Size), kThreads, stream}, clean, noisy, batch, ids, first_id, stddev, seed, stream_id);
 }
 
-#endif  // __CUDACC__
+#endif  // DAE_CUDA_KERNELS
 
 }  // namespace dae::kernels

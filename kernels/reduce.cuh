@@ -16,10 +16,10 @@ DAE_HOST_DEVICE inline double sum_partials_column(const float* partials, long lo
   return sum;
 }
 
-#if defined(__CUDACC__)
+#if defined(DAE_CUDA_KERNELS)
 
 /// dest_a[j] += sum_r partials[r][j] for j < columns_a; dest_b[j - columns_a] += ... for the rest.
-__global__ void reduce_partials_kernel(const float* __restrict__ partials,  // (rows, columns)
+static __global__ void reduce_partials_kernel(const float* __restrict__ partials,  // (rows, columns)
                                        long long rows, long long columns, float* __restrict__ dest_a,
                                        long long columns_a, float* __restrict__ dest_b) {
   for (long long j = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; j < columns;
@@ -34,11 +34,9 @@ __global__ void reduce_partials_kernel(const float* __restrict__ partials,  // (
 inline void reduce_partials(const float* partials, long long rows, long long columns, float* dest_a,
                             long long columns_a, float* dest_b, cudaStream_t stream) {
   if (columns == 0) return;
-  reduce_partials_kernel<<<grid_size(columns), kThreads, 0, stream>>>(partials, rows, columns, dest_a,
-                                                                      columns_a, dest_b);
-  DAE_CUDA_CHECK_LAUNCH("reduce_partials_kernel", stream);
+  cuda_backend::launch("reduce_partials_kernel", reduce_partials_kernel, {grid_size(columns), kThreads, stream}, partials, rows, columns, dest_a, columns_a, dest_b);
 }
 
-#endif  // __CUDACC__
+#endif  // DAE_CUDA_KERNELS
 
 }  // namespace dae::kernels

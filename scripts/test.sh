@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, configures, builds (Release) and runs every
-# test with CTest. GPU tests report "skipped" on a machine without a usable GPU.
+# test with CTest. GPU tests report "skipped" on a machine without a usable GPU. Then the same CUDA
+# tests again, built by the host compiler on dae's CUDA emulation (a testing tool: every kernel
+# runs on the CPU) with AddressSanitizer and UndefinedBehaviorSanitizer: `ctest -L emulated`.
+# Arguments are passed to the first ctest.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${DAE_BUILD_DIR:-$root/build-test}"
@@ -8,5 +11,10 @@ jobs="${DAE_JOBS:-$(nproc)}"
 "$root/scripts/setup.sh"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" -j "$jobs"
-cd "$build"
-ctest --output-on-failure -j "$jobs" "$@"
+(cd "$build" && ctest --output-on-failure -j "$jobs" "$@")
+
+emulated="${DAE_EMULATED_BUILD_DIR:-$root/build-test-emulated}"
+cmake -S "$root" -B "$emulated" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDAE_CUDA_EMULATION=ON \
+  -DDAE_SANITIZE=address,undefined -DDAE_BUILD_BENCHMARKS=OFF
+cmake --build "$emulated" -j "$jobs" --target dae_emulated
+(cd "$emulated" && ctest --output-on-failure -j "$jobs" -L emulated)

@@ -3,7 +3,7 @@
 // for --device cuda. Batches are filled on the host and uploaded per step through the model's
 // host-tensor API, so the data pipeline, checkpoints and pictures are the CPU path's own.
 #include "dae/backend/cuda/autoencoder.cuh"
-#include <cuda_runtime.h>
+#include "dae/backend/cuda/runtime.hpp"
 
 #include "pipeline.hpp"
 

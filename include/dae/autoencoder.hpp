@@ -140,7 +140,8 @@ class Autoencoder {
 
 }  // namespace dae
 
-// In a translation unit compiled by nvcc, Autoencoder<Latent, dae::cuda> is available too.
-#if defined(__CUDACC__)
+// In a translation unit compiled by nvcc (or on the CUDA emulation), Autoencoder<Latent, dae::cuda>
+// is available too.
+#if defined(__CUDACC__) || defined(DAE_CUDA_EMULATION)
 #include "dae/backend/cuda/autoencoder.cuh"
 #endif

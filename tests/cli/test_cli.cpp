@@ -38,7 +38,13 @@ const fs::path& work_dir() {
   return dir;
 }
 
-Result dae_mnist(const std::string& arguments) {
+/// Runs dae_mnist with `arguments`; built as test_cli_cuda (DAE_CLI_DEVICE), the model commands
+/// run with --device DAE_CLI_DEVICE.
+Result dae_mnist(std::string arguments) {
+#if defined(DAE_CLI_DEVICE)
+  for (const char* model_command : {"train ", "run ", "encode ", "reconstruct ", "generate "})
+    if (arguments.starts_with(model_command)) arguments += std::string(" --device ") + DAE_CLI_DEVICE;
+#endif
   const auto err = work_dir() / "stderr.txt";
   const std::string command = std::string(DAE_MNIST_BIN) + " " + arguments + " > " + (work_dir() / "stdout.txt").string() +
                               " 2> " + err.string();
@@ -113,10 +119,16 @@ void write_dataset(const fs::path& folder, int train_count, int test_count) {
   }
 }
 
+#if defined(DAE_CLI_DEVICE)
+constexpr int kTrainImages = 640, kTestImages = 200;  // the CUDA emulation runs kernels thread by thread
+#else
+constexpr int kTrainImages = 3000, kTestImages = 500;
+#endif
+
 const fs::path& dataset() {
   static const fs::path folder = [] {
     const auto f = work_dir() / "data";
-    write_dataset(f, 3000, 500);
+    write_dataset(f, kTrainImages, kTestImages);
     return f;
   }();
   return folder;
@@ -154,7 +166,7 @@ const fs::path& trained() {
 
 }  // namespace
 
-TEST_CASE("train lowers the loss and writes every promised file", "[cli]") {
+TEST_CASE("train lowers the loss and writes every promised file", "[cli][device]") {
   const auto& out = trained();
   const auto metrics = read_metrics(out / "metrics.jsonl");
   REQUIRE(metrics.size() == 2);
@@ -172,7 +184,7 @@ TEST_CASE("train lowers the loss and writes every promised file", "[cli]") {
   }
 }
 
-TEST_CASE("--resume continues bit for bit where the run stopped", "[cli]") {
+TEST_CASE("--resume continues bit for bit where the run stopped", "[cli][device]") {
   const auto straight = work_dir() / "straight", resumed = work_dir() / "resumed";
   const std::string common = " --data " + dataset().string() + " --batch 64 --threads 2 --seed 5";
   REQUIRE(dae_mnist("train" + common + " --out " + straight.string() + " --epochs 2").exit_code == 0);
@@ -191,7 +203,7 @@ TEST_CASE("--resume continues bit for bit where the run stopped", "[cli]") {
   CHECK(bytes_of(resumed / "model.safetensors") == before);
 }
 
-TEST_CASE("encode, reconstruct, generate and cluster work on a trained model", "[cli]") {
+TEST_CASE("encode, reconstruct, generate and cluster work on a trained model", "[cli][device]") {
   const auto out = work_dir() / "tools";
   fs::create_directories(out);
   const auto model = (trained() / "model.safetensors").string();
@@ -200,13 +212,14 @@ TEST_CASE("encode, reconstruct, generate and cluster work on a trained model", "
 
   REQUIRE(dae_mnist("encode --model " + model + " --images " + images + " --out " + (out / "codes.npy").string()).exit_code == 0);
   const auto codes = dae::io::read_npy(out / "codes.npy");
-  CHECK(codes.shape == std::vector<std::int64_t>{500, 4});
+  const std::int64_t test_images = kTestImages;
+  CHECK(codes.shape == std::vector<std::int64_t>{test_images, 4});
   CHECK(codes.dtype == dae::io::NpyDType::F32);
 
   REQUIRE(dae_mnist("reconstruct --model " + model + " --images " + images + " --noise 0.3 --seed 2 --out " +
                     (out / "recon.npy").string()).exit_code == 0);
   const auto recon = dae::io::read_npy(out / "recon.npy");
-  CHECK(recon.shape == std::vector<std::int64_t>{500, 1, 28, 28});
+  CHECK(recon.shape == std::vector<std::int64_t>{test_images, 1, 28, 28});
   const auto pixels = recon.values<float>();
   CHECK(*std::min_element(pixels.begin(), pixels.end()) >= 0.0f);
   CHECK(*std::max_element(pixels.begin(), pixels.end()) <= 1.0f);
@@ -230,7 +243,7 @@ TEST_CASE("encode, reconstruct, generate and cluster work on a trained model", "
     CHECK(j.contains(key));
   }
   CHECK(j["accuracy_hungarian"].get<double>() >= j["accuracy_greedy"].get<double>() - 1e-12);
-  CHECK(dae::io::read_npy(cluster_dir / "assignments.npy").shape == std::vector<std::int64_t>{500});
+  CHECK(dae::io::read_npy(cluster_dir / "assignments.npy").shape == std::vector<std::int64_t>{test_images});
   CHECK(fs::exists(cluster_dir / "confusion.png"));
   CHECK(fs::exists(cluster_dir / "latent.png"));
 }

@@ -5,6 +5,7 @@
 // Built by nvcc; exits 77 (skipped) without a usable device (cuda_main.cpp).
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <vector>
 
 #include "dae/backend/cuda/kmeans.cuh"
@@ -93,4 +94,18 @@ TEST_CASE("Lloyd on the GPU follows a host Lloyd loop iteration for iteration", 
   }
   for (std::size_t j = 0; j < host.size(); ++j) CHECK(gpu.centres[j] == Approx(host[j]).epsilon(1e-12));
   CHECK(gpu.labels == cluster::predict(points, gpu.centres, 4));
+}
+
+TEST_CASE("cuda_lloyd refuses what the CPU k-means refuses", "[cuda][kmeans]") {
+  std::vector<float> points(4 * 100);
+  Rng rng(12, 0);
+  for (float& p : points) p = static_cast<float>(rng.normal());
+  const std::vector<double> centres(points.begin(), points.begin() + 4 * 3);
+  cluster::KMeansOptions options{.k = 3, .max_iter = 0};
+  CHECK_THROWS_WITH(cluster::cuda_lloyd<4>(points, centres, options), Catch::Contains("max_iter"));
+  options = {.k = 3, .tol = -1.0};
+  CHECK_THROWS_WITH(cluster::cuda_lloyd<4>(points, centres, options), Catch::Contains("tol"));
+  points[4 * 7 + 2] = std::numeric_limits<float>::quiet_NaN();
+  options = {.k = 3};
+  CHECK_THROWS_WITH(cluster::cuda_lloyd<4>(points, centres, options), Catch::Contains("point 7"));
 }

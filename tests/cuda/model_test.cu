@@ -56,11 +56,22 @@ bool feeds_batch_norm(const std::string& name) {
          name == "decoder.decoder_conv.3.bias";
 }
 
+/// The running means of the BatchNorms those biases feed: the bias is part of every batch mean, so
+/// its Adam noise reaches the running mean (times the momentum, accumulated over the steps). The
+/// first emulated run of this test found them outside the plain tolerance after a few steps.
+bool follows_noisy_bias(const std::string& name) {
+  return name == "encoder.encoder_cnn.3.running_mean" || name == "decoder.decoder_conv.1.running_mean" ||
+         name == "decoder.decoder_conv.4.running_mean";
+}
+
 void compare_state(const Snapshot& gpu, const Snapshot& cpu, double rtol, double atol, int steps) {
   REQUIRE(gpu.values.size() == cpu.values.size());
   for (const auto& [name, expected] : cpu.values) {
     REQUIRE(gpu.values.count(name) == 1);
-    const double allowed = feeds_batch_norm(name) ? 2.0e-3 * steps + 1e-6 : atol;
+    INFO("after step " << steps);
+    const double allowed = feeds_batch_norm(name)      ? 2.0e-3 * steps + 1e-6
+                           : follows_noisy_bias(name) ? 0.1 * 2.0e-3 * steps + atol
+                                                      : atol;
     require_close(gpu.values.at(name), expected, rtol, allowed, name);
   }
   CHECK(gpu.counters == cpu.counters);
@@ -102,22 +113,28 @@ TEST_CASE("one forward/backward on the GPU gives the CPU's loss and gradients", 
 TEST_CASE("training steps on the GPU follow the CPU's", "[cuda][model]") {
   Cpu cpu(11);
   Gpu gpu(11);
-  for (int step = 1; step <= 3; ++step) {
+  for (int step = 1; step <= 20; ++step) {
     const auto noisy = random_images(64, 10 + step), clean = random_images(64, 20 + step);
     const double expected = cpu.train_step(noisy, clean);
     const double actual = gpu.train_step(Gpu::Images(noisy), Gpu::Images(clean));
     CHECK(actual == Approx(expected).epsilon(1e-4));
     compare_state(snapshot(gpu), snapshot(cpu), 1e-4, 1e-6, step);
   }
-  CHECK(gpu.optimizer().step_count() == 3);
+  CHECK(gpu.optimizer().step_count() == 20);
 }
 
 TEST_CASE("evaluation-mode encode, decode and reconstruct match the CPU", "[cuda][model]") {
   Cpu cpu(5);
-  Gpu gpu(5);
   const auto warm = random_images(32, 3);
   cpu.train_step(warm, warm);  // non-trivial running statistics
-  gpu.train_step(Gpu::Images(warm), Gpu::Images(warm));
+  // The GPU model gets the CPU's state exactly (a separate warm-up step would differ by the Adam
+  // noise of the biases that feed BatchNorm, see above, which eval mode does not remove).
+  const auto dir = std::filesystem::temp_directory_path() / "dae_cuda_model_test_eval";
+  std::filesystem::create_directories(dir);
+  cpu.save(dir / "warm.safetensors");
+  Gpu gpu(6);
+  gpu.load(dir / "warm.safetensors");
+  std::filesystem::remove_all(dir);
   cpu.eval();
   gpu.eval();
   for (const Eigen::Index batch : {1, 7, 1000}) {
@@ -178,3 +195,20 @@ TEST_CASE("host-tensor train_step and loss equal the device-tensor ones", "[cuda
   b.eval();
   CHECK(a.loss(noisy, clean) == b.loss(Gpu::Images(noisy), Gpu::Images(clean)));
 }
+
+#if defined(DAE_CUDA_EMULATION)
+TEST_CASE("encoding allocates the encoder's activations, not the decoder's", "[cuda][model]") {
+  Gpu gpu(8);
+  gpu.eval();
+  const auto images = random_images(256, 1);
+  const std::size_t before = dae::emulation::Runtime::instance().bytes_allocated();
+  Tensor<Shape<4>> codes;
+  gpu.encode(images, codes);
+  const std::size_t grown = dae::emulation::Runtime::instance().bytes_allocated() - before;
+  // Per image: the uploaded image (784 floats), the encoder's activations (8x14x14 + 2 x 16x7x7 +
+  // 32x3x3 + 128 = 3552) and the code (4); the decoder's would add 5120 more.
+  const std::size_t encoder_bytes = 256 * (784 + 3552 + 4) * sizeof(float);
+  INFO("grown " << grown << " bytes, the encoder needs " << encoder_bytes);
+  CHECK(grown <= encoder_bytes + 4096);
+}
+#endif

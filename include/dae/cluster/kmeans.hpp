@@ -874,7 +874,7 @@ class Lloyd {
         for (int d = 0; d < dim_; ++d) {
           next[c * dim_ + d] = sums[c * (dim_ + 1) + d] / count;
           const double diff = next[c * dim_ + d] - out.centres[c * dim_ + d];
-          moved2 += diff * diff;
+          moved2 = std::fma(diff, diff, moved2);  // fused whatever the flags: the CUDA k-means' rounding
         }
         shift += moved2;
         moves.delta[c] = up(std::sqrt(moved2));

@@ -11,6 +11,7 @@
 
 #include "dae/backend/cpu/parallel.hpp"
 #include "dae/rng.hpp"
+#include "dae/rounding.hpp"
 
 namespace dae::data {
 
@@ -57,7 +58,7 @@ inline void add_noise(const float* clean, float* noisy, std::span<const std::int
           }
           cached_block = block;
         }
-        const float value = clean[offset + static_cast<std::size_t>(p)] + level * normals[index % 4];
+        const float value = add_rn(clean[offset + static_cast<std::size_t>(p)], mul_rn(level, normals[index % 4]));
         noisy[offset + static_cast<std::size_t>(p)] = std::clamp(value, 0.0f, 1.0f);
       }
     }

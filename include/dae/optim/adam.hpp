@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dae/parameter.hpp"
+#include "dae/rounding.hpp"
 
 namespace dae {
 
@@ -67,10 +68,11 @@ class Adam {
       auto& m = exp_avg_[i].value;
       auto& v = exp_avg_sq_[i].value;
       for (Eigen::Index j = 0; j < p.size(); ++j) {
-        m[j] = m[j] * beta1 + g[j] * one_minus_beta1;
-        v[j] = v[j] * beta2 + one_minus_beta2 * g[j] * g[j];
-        const Scalar denom = std::sqrt(v[j]) / bias_correction2_sqrt + eps;
-        p[j] += -step_size * (m[j] / denom);
+        // Each operation rounded on its own (rounding.hpp): the CUDA Adam computes the same bits.
+        m[j] = add_rn(mul_rn(m[j], beta1), mul_rn(g[j], one_minus_beta1));
+        v[j] = add_rn(mul_rn(v[j], beta2), mul_rn(mul_rn(one_minus_beta2, g[j]), g[j]));
+        const Scalar denom = add_rn(div_rn(sqrt_rn(v[j]), bias_correction2_sqrt), eps);
+        p[j] = add_rn(p[j], mul_rn(-step_size, div_rn(m[j], denom)));
       }
     }
   }

@@ -1,12 +1,13 @@
-// Error checking for the CUDA backend. Every CUDA runtime call and every kernel launch in dae goes
-// through DAE_CUDA_CHECK / DAE_CUDA_CHECK_LAUNCH, which turn a failure into a dae::Error whose one
-// line names the call or the kernel, the CUDA error and the source location. With
+// Error checking for the CUDA backend. Every CUDA runtime call in dae goes through DAE_CUDA_CHECK,
+// and every kernel launch through cuda_backend::launch (launch.hpp), which calls check_launch:
+// a failure becomes a dae::Error whose one line names the call or the kernel, the CUDA error and
+// the source location. With
 // DAE_CUDA_SYNC_CHECKS defined, each launch is also followed by a synchronisation of its stream, so
 // an asynchronous fault (an illegal address, say) is reported against the kernel that caused it
 // rather than against some later call; tests and compute-sanitizer runs use that.
 #pragma once
 
-#include <cuda_runtime.h>
+#include "dae/backend/cuda/runtime.hpp"
 
 #include <string>
 
@@ -42,7 +43,3 @@ inline void check_launch(const char* name, cudaStream_t stream, const char* file
     if (dae_cuda_status_ != cudaSuccess)                                                  \
       ::dae::cuda_detail::throw_cuda_error(dae_cuda_status_, #call, __FILE__, __LINE__);  \
   } while (0)
-
-/// Checks the kernel launch just made (by name) on `stream`; throws dae::Error naming the kernel.
-#define DAE_CUDA_CHECK_LAUNCH(kernel_name, stream) \
-  ::dae::cuda_detail::check_launch(kernel_name, stream, __FILE__, __LINE__)

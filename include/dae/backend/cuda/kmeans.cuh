@@ -35,6 +35,7 @@ namespace dae::cluster {
 template <int D>
 KMeansResult cuda_lloyd(std::span<const float> points, std::vector<double> centres, const KMeansOptions& options) {
   static_assert(D > 0, "cuda_lloyd<D>: D must be positive");
+  detail::validate(points, D, options);  // the CPU k-means' checks: k, max_iter, tol, NaN points
   const int k = options.k;
   if (points.empty() || points.size() % D != 0)
     throw Error("kmeans (CUDA): " + std::to_string(points.size()) + " values are not a whole, non-zero number of " +

@@ -6,7 +6,7 @@
 // runtime, not nvcc.
 #pragma once
 
-#include <cuda_runtime.h>
+#include "dae/backend/cuda/runtime.hpp"
 
 #include <cstddef>
 #include <optional>
