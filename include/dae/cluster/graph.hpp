@@ -10,9 +10,10 @@
 //   2. Micro-clusters: our own k-means (kmeans.hpp) with `micro_clusters` centres, many more than
 //      k, cuts the points into small convex pieces. A piece is small enough to lie on one
 //      manifold, so the hard decisions are left to the graph.
-//   3. Greedy merging: the pieces become nodes of an aggregated graph; the pair whose merge
-//      raises Newman's modularity the most is merged, again and again, until k remain (also
-//      when the best merge lowers it: the number of clusters is the user's choice).
+//   3. Greedy merging: the pieces become nodes of an aggregated graph; of the pairs joined by an
+//      edge, the one whose merge raises Newman's modularity the most is merged, again and again,
+//      until k remain (also when the best merge lowers it: the number of clusters is the user's
+//      choice). Unconnected pairs are merged only when no joined pair is left.
 //   4. Point moves: sweeps over the points, each moved to the neighbouring cluster that raises
 //      modularity the most (Louvain's local move), never emptying a cluster, until a sweep moves
 //      nothing or `sweeps` is reached. This repairs the straight walls k-means left inside the
@@ -355,18 +356,25 @@ inline std::vector<int> merge_pieces(const NeighborGraph& graph, std::span<const
   const double scale = total > 0.0 ? 1.0 / total : 0.0;
   for (int remaining = pieces; remaining > k; --remaining) {
     // Gain of merging a and b: 2 (E_ab / m2 - γ D_a D_b / m2²); the factor 2 does not change
-    // the argmax. The first best pair in (a, b) order wins a tie.
+    // the argmax. Only clusters joined by an edge are candidates while any such pair is left
+    // (as in Clauset-Newman-Moore): once the gains are all negative, an unconnected pair can
+    // look cheaper than two halves of one long manifold, and merging it is never undone. The
+    // first best pair in (a, b) order wins a tie.
     double best_gain = -std::numeric_limits<double>::infinity();
     std::size_t best_a = 0, best_b = 0;
+    bool connected = false;
     for (std::size_t a = 0; a < m; ++a) {
       if (!alive[a]) continue;
       for (std::size_t b = a + 1; b < m; ++b) {
         if (!alive[b]) continue;
+        const bool joined = between[a * m + b] > 0.0;
+        if (connected && !joined) continue;
         const double gain = between[a * m + b] * scale - resolution * degree[a] * degree[b] * scale * scale;
-        if (gain > best_gain) {
+        if (gain > best_gain || (joined && !connected)) {
           best_gain = gain;
           best_a = a;
           best_b = b;
+          connected = connected || joined;
         }
       }
     }
