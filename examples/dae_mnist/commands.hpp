@@ -227,10 +227,13 @@ inline ClusteringRun run_kmeans(const std::vector<float>& codes, int dim, const 
 /// The graph recipe (<dae/cluster/graph.hpp>) on the codes, scored.
 inline ClusteringRun run_graph(const std::vector<float>& codes, int dim, const std::vector<int>& labels,
                                const ClusterOptions& options) {
-  dae::cluster::GraphClusterOptions graph{.k = options.k, .neighbors = options.neighbors,
-                                          .micro_clusters = std::max(options.micro_clusters, options.k),
-                                          .restarts = options.restarts, .sweeps = 20, .resolution = 1.0,
-                                          .seed = options.seed, .threads = options.threads};
+  dae::cluster::GraphClusterOptions graph;  // the library's defaults for what has no flag
+  graph.k = options.k;
+  graph.neighbors = options.neighbors;
+  graph.micro_clusters = std::max(options.micro_clusters, options.k);
+  graph.restarts = options.restarts;
+  graph.seed = options.seed;
+  graph.threads = options.threads;
   (void)dae::cluster::class_means(codes, dim, labels, 10);
   const auto start = std::chrono::steady_clock::now();
   const auto result = dae::cluster::graph_cluster(codes, dim, graph);
@@ -251,6 +254,8 @@ inline ClusteringRun run_graph(const std::vector<float>& codes, int dim, const s
   j["neighbors"] = graph.neighbors;
   j["micro_clusters"] = graph.micro_clusters;
   j["restarts"] = graph.restarts;
+  j["resolution"] = graph.resolution;
+  j["weights"] = graph.weights == dae::cluster::GraphWeights::shared_neighbors ? "shared_neighbors" : "knn_count";
   j["seed"] = options.seed;
   j["modularity"] = result.modularity;
   j["best_restart"] = result.best_restart;

@@ -1,12 +1,13 @@
 // Tests of <dae/cluster/graph.hpp>: known answers on shapes where Lloyd k-means fails (two
-// moons, nested rings, two long bars almost touching), the exact kNN graph against a brute-force
-// scan, modularity against its definition, invariance to the order of the points, determinism
+// moons, nested rings, two long bars almost touching), the exact kNN graph and its
+// shared-neighbour weights against a brute-force scan, modularity against its definition, invariance to the order of the points, determinism
 // for a seed and for 1, 2 and 3 threads, and the degenerate inputs (duplicated points, all
 // points equal, D = 1, N < k, NaN).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -152,7 +153,7 @@ TEST_CASE("knn_graph is the exact symmetric kNN graph", "[cluster][graph]") {
       expected[{all[static_cast<std::size_t>(t)].second, i}] += 1.0;
     }
   }
-  const auto graph = dae::cluster::knn_graph(points, dim, neighbors, 2);
+  const auto graph = dae::cluster::knn_graph(points, dim, neighbors, dae::cluster::GraphWeights::knn_count, 2);
   REQUIRE(graph.size() == n);
   std::map<std::pair<int, int>, double> actual;
   for (int i = 0; i < n; ++i) {
@@ -163,6 +164,44 @@ TEST_CASE("knn_graph is the exact symmetric kNN graph", "[cluster][graph]") {
     }
   }
   CHECK(actual == expected);
+}
+
+TEST_CASE("knn_graph's shared-neighbour weights are the Jaccard index of the neighbour sets", "[cluster][graph]") {
+  const int n = 300, dim = 2, neighbors = 6;
+  dae::Rng rng(6);
+  std::vector<float> points(static_cast<std::size_t>(n) * dim);
+  for (auto& v : points) v = static_cast<float>(rng.normal());
+  const auto plain = dae::cluster::knn_graph(points, dim, neighbors, dae::cluster::GraphWeights::knn_count);
+  const auto shared = dae::cluster::knn_graph(points, dim, neighbors, dae::cluster::GraphWeights::shared_neighbors);
+  REQUIRE(shared.targets == plain.targets);
+  // Each point's set: itself and its out-neighbours, read back from the plain graph's brute force.
+  std::vector<std::vector<int>> sets(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    std::vector<std::pair<double, int>> all;
+    for (int j = 0; j < n; ++j) {
+      if (j == i) continue;
+      double d2 = 0.0;
+      for (int d = 0; d < dim; ++d) {
+        const double diff = static_cast<double>(points[static_cast<std::size_t>(i * dim + d)]) - points[static_cast<std::size_t>(j * dim + d)];
+        d2 += diff * diff;
+      }
+      all.emplace_back(d2, j);
+    }
+    std::sort(all.begin(), all.end());
+    auto& set = sets[static_cast<std::size_t>(i)];
+    set.push_back(i);
+    for (int t = 0; t < neighbors; ++t) set.push_back(all[static_cast<std::size_t>(t)].second);
+    std::sort(set.begin(), set.end());
+  }
+  for (int i = 0; i < n; ++i)
+    for (auto e = shared.offsets[static_cast<std::size_t>(i)]; e < shared.offsets[static_cast<std::size_t>(i) + 1]; ++e) {
+      const auto& a = sets[static_cast<std::size_t>(i)];
+      const auto& b = sets[static_cast<std::size_t>(shared.targets[static_cast<std::size_t>(e)])];
+      std::vector<int> common;
+      std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(common));
+      const double jaccard = static_cast<double>(common.size()) / static_cast<double>(a.size() + b.size() - common.size());
+      CHECK(shared.weights[static_cast<std::size_t>(e)] == jaccard);
+    }
 }
 
 TEST_CASE("modularity matches its definition", "[cluster][graph]") {
