@@ -9,7 +9,8 @@
 //      Each edge {i, j} is weighted by the neighbours the two share, the Jaccard index of
 //      {i} ∪ kNN(i) and {j} ∪ kNN(j) (as PhenoGraph does): an edge that crosses a thin neck
 //      between two manifolds shares few neighbours and weighs little. The plain alternative,
-//      A + Aᵀ (2 for a mutual pair, 1 otherwise), measured slightly worse (docs/CLUSTERING.md).
+//      A + Aᵀ (2 for a mutual pair, 1 otherwise), is an option; on the MNIST codes the two are
+//      within noise of each other, and the default pairing scored best (docs/CLUSTERING.md).
 //   2. Micro-clusters: our own k-means (kmeans.hpp) with `micro_clusters` centres, many more than
 //      k, cuts the points into small convex pieces. A piece is small enough to lie on one
 //      manifold, so the hard decisions are left to the graph.
@@ -298,25 +299,29 @@ inline NeighborGraph build_knn_graph(const float* points, int n, int dim, int ne
       std::copy_n(nearest.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(count), count, row + 1);
       std::sort(row, row + count + 1);
     }
-    for (int i = 0; i < n; ++i) {
-      const int* a = sets.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(count + 1);
-      for (auto e = graph.offsets[static_cast<std::size_t>(i)]; e < graph.offsets[static_cast<std::size_t>(i) + 1]; ++e) {
-        const int* b = sets.data() + static_cast<std::size_t>(graph.targets[static_cast<std::size_t>(e)]) * static_cast<std::size_t>(count + 1);
-        int shared = 0;
-        for (int x = 0, y = 0; x <= count && y <= count;) {  // both sets sorted: one merge pass
-          if (a[x] < b[y]) {
-            ++x;
-          } else if (b[y] < a[x]) {
-            ++y;
-          } else {
-            ++shared;
-            ++x;
-            ++y;
+    // Each node writes only its own row's weights: the chunks may run on any threads.
+    dae::detail::cpu_pool().run_workers(chunks, threads, [&](std::int64_t c, int) {
+      const int end = std::min(n, static_cast<int>(c + 1) * kQueryChunk);
+      for (int i = static_cast<int>(c) * kQueryChunk; i < end; ++i) {
+        const int* a = sets.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(count + 1);
+        for (auto e = graph.offsets[static_cast<std::size_t>(i)]; e < graph.offsets[static_cast<std::size_t>(i) + 1]; ++e) {
+          const int* b = sets.data() + static_cast<std::size_t>(graph.targets[static_cast<std::size_t>(e)]) * static_cast<std::size_t>(count + 1);
+          int shared = 0;
+          for (int x = 0, y = 0; x <= count && y <= count;) {  // both sets sorted: one merge pass
+            if (a[x] < b[y]) {
+              ++x;
+            } else if (b[y] < a[x]) {
+              ++y;
+            } else {
+              ++shared;
+              ++x;
+              ++y;
+            }
           }
+          graph.weights[static_cast<std::size_t>(e)] = static_cast<double>(shared) / static_cast<double>(2 * (count + 1) - shared);
         }
-        graph.weights[static_cast<std::size_t>(e)] = static_cast<double>(shared) / static_cast<double>(2 * (count + 1) - shared);
       }
-    }
+    });
   }
   return graph;
 }
