@@ -5,12 +5,12 @@
 //
 // The recipe, step by step:
 //   1. Symmetric k-nearest-neighbour graph. Every point is joined to its `neighbors` nearest
-//      points (exact, by a k-d tree: in a few dimensions it visits a few dozen points per query).
+//      points (exact, by a k-d tree, which in a few dimensions prunes most of the points).
 //      Each edge {i, j} is weighted by the neighbours the two share, the Jaccard index of
 //      {i} ∪ kNN(i) and {j} ∪ kNN(j) (as PhenoGraph does): an edge that crosses a thin neck
 //      between two manifolds shares few neighbours and weighs little. The plain alternative,
 //      A + Aᵀ (2 for a mutual pair, 1 otherwise), is an option; on the MNIST codes the two are
-//      within noise of each other, and the default pairing scored best (docs/CLUSTERING.md).
+//      within noise of each other (docs/CLUSTERING.md).
 //   2. Micro-clusters: our own k-means (kmeans.hpp) with `micro_clusters` centres, many more than
 //      k, cuts the points into small convex pieces. A piece is small enough to lie on one
 //      manifold, so the hard decisions are left to the graph.
