@@ -4,7 +4,9 @@
 #pragma once
 
 #include <Eigen/Eigenvalues>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -116,9 +118,13 @@ void generate_command(const fs::path& model_path, int n, std::uint64_t seed, con
 }
 
 struct ClusterOptions {
+  std::string method = "kmeans";  // kmeans (the reference) or graph
   int k = 10;
   int n_init = 20;
   int max_iter = 10000;
+  int neighbors = 15;        // graph only
+  int micro_clusters = 150;  // graph only
+  int restarts = 8;          // graph only
   std::uint64_t seed = 0;
   int threads = 0;
 };
@@ -151,48 +157,183 @@ inline nlohmann::ordered_json matrix_json(const dae::cluster::CountMatrix& m) {
   return rows;
 }
 
-/// Clusters codes, scores them against labels and writes clusters.json, assignments.npy,
-/// confusion.png and latent.png into `out`. Returns the report.
-inline dae::cluster::ClusterReport cluster_codes(const std::vector<float>& codes, int dim, const std::vector<int>& labels,
-                                                 const ClusterOptions& options, const fs::path& out) {
-  dae::io::ensure_writable_directory(out);
+/// The scores of a clustering, in clusters.json's keys and order. The one-to-one entries are
+/// null when k exceeds the number of classes (`notes` then says so).
+inline void add_scores_json(nlohmann::ordered_json& j, const dae::cluster::ClusterScores& s) {
+  const nlohmann::ordered_json none = nullptr;
+  j["accuracy_raw"] = s.accuracy_raw;
+  j["accuracy_greedy"] = s.one_to_one ? nlohmann::ordered_json(s.accuracy_greedy) : none;
+  j["accuracy_hungarian"] = s.one_to_one ? nlohmann::ordered_json(s.accuracy_hungarian) : none;
+  j["accuracy_majority"] = s.accuracy_majority;
+  j["nmi"] = s.nmi;
+  j["ari"] = s.ari;
+  j["mapping_greedy"] = s.one_to_one ? mapping_json(s.greedy) : none;
+  j["mapping_hungarian"] = s.one_to_one ? mapping_json(s.hungarian) : none;
+  if (!s.one_to_one) j["mapping_majority"] = mapping_json(s.majority);
+  j["confusion_matrix_greedy"] = s.one_to_one ? matrix_json(s.confusion_greedy()) : none;
+  j["confusion_matrix_hungarian"] = s.one_to_one ? matrix_json(s.confusion_hungarian()) : none;
+  if (!s.one_to_one) j["confusion_matrix_majority"] = matrix_json(s.confusion_majority());
+  j["contingency"] = matrix_json(s.contingency);
+}
+
+/// One clustering of the codes by one method, scored: what clusters.json, assignments.npy and
+/// the report are written from.
+struct ClusteringRun {
+  std::string method;                 // kmeans or graph
+  dae::cluster::ClusterScores scores;
+  std::vector<int> assignments;       // (N) cluster of each code
+  std::vector<std::string> warnings;  // the method's own, then the scores' notes
+  std::string summary;                // one line: what the method converged to
+  double seconds = 0.0;               // the clustering itself, not the scoring
+  nlohmann::ordered_json json;        // the method's entries of clusters.json
+};
+
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// Lloyd k-means (the reference) on the codes, scored. Its JSON is the reference's, unchanged.
+inline ClusteringRun run_kmeans(const std::vector<float>& codes, int dim, const std::vector<int>& labels,
+                                const ClusterOptions& options) {
   dae::cluster::KMeansOptions kmeans{.k = options.k, .n_init = options.n_init, .max_iter = options.max_iter,
                                      .tol = 1e-4, .seed = options.seed, .threads = options.threads};
-  const auto report = dae::cluster::cluster_and_score(codes, dim, labels, 10, kmeans);
-  nlohmann::ordered_json j;
+  (void)dae::cluster::class_means(codes, dim, labels, 10);  // bad labels are reported before clustering
+  const auto start = std::chrono::steady_clock::now();
+  const auto result = dae::cluster::kmeans(codes, dim, kmeans);
+  ClusteringRun run;
+  run.method = "kmeans";
+  run.seconds = seconds_since(start);
+  run.scores = dae::cluster::score_clusters(codes, dim, result.labels, result.centres, result.k, labels, 10);
+  run.assignments = result.labels;
+  run.warnings = result.warnings;
+  char line[160];
+  std::snprintf(line, sizeof line, "k-means: inertia %.2f after %d iterations", result.inertia, result.iterations);
+  run.summary = line;
+  auto& j = run.json;
   j["n"] = labels.size();
   j["k"] = options.k;
   j["n_init"] = options.n_init;
   j["seed"] = options.seed;
-  j["inertia"] = report.kmeans.inertia;
-  j["iterations"] = report.kmeans.iterations;
-  j["converged"] = report.kmeans.converged;
-  j["accuracy_raw"] = report.accuracy_raw;
-  j["accuracy_greedy"] = report.accuracy_greedy;
-  j["accuracy_hungarian"] = report.accuracy_hungarian;
-  j["accuracy_majority"] = report.accuracy_majority;
-  j["nmi"] = report.nmi;
-  j["ari"] = report.ari;
-  j["mapping_greedy"] = mapping_json(report.greedy);
-  j["mapping_hungarian"] = mapping_json(report.hungarian);
-  j["confusion_matrix_greedy"] = matrix_json(report.confusion_greedy());
-  j["confusion_matrix_hungarian"] = matrix_json(report.confusion_hungarian());
-  j["contingency"] = matrix_json(report.contingency);
-  j["warnings"] = report.kmeans.warnings;
-  dae::io::write_file_atomic(out / "clusters.json", std::string_view(j.dump(2) + "\n"));
-  std::vector<std::int64_t> assignments(report.kmeans.labels.begin(), report.kmeans.labels.end());
-  dae::io::write_npy<std::int64_t>(out / "assignments.npy", {static_cast<std::int64_t>(assignments.size())}, assignments);
+  j["inertia"] = result.inertia;
+  j["iterations"] = result.iterations;
+  j["converged"] = result.converged;
+  add_scores_json(j, run.scores);
+  j["warnings"] = result.warnings;
+  if (!run.scores.notes.empty()) j["notes"] = run.scores.notes;
+  run.warnings.insert(run.warnings.end(), run.scores.notes.begin(), run.scores.notes.end());
+  return run;
+}
 
-  const auto confusion = report.confusion_greedy();
-  dae::io::write_png(out / "confusion.png",
-                     dae::io::heatmap(confusion.counts, confusion.rows, confusion.cols,
-                                      {.title = "CONFUSION (GREEDY MAPPING)", .x_label = "PREDICTED", .y_label = "DIGIT"}));
+/// The graph recipe (<dae/cluster/graph.hpp>) on the codes, scored.
+inline ClusteringRun run_graph(const std::vector<float>& codes, int dim, const std::vector<int>& labels,
+                               const ClusterOptions& options) {
+  dae::cluster::GraphClusterOptions graph;  // the library's defaults for what has no flag
+  graph.k = options.k;
+  graph.neighbors = options.neighbors;
+  graph.micro_clusters = std::max(options.micro_clusters, options.k);
+  graph.restarts = options.restarts;
+  graph.seed = options.seed;
+  graph.threads = options.threads;
+  (void)dae::cluster::class_means(codes, dim, labels, 10);
+  const auto start = std::chrono::steady_clock::now();
+  const auto result = dae::cluster::graph_cluster(codes, dim, graph);
+  ClusteringRun run;
+  run.method = "graph";
+  run.seconds = seconds_since(start);
+  run.scores = dae::cluster::score_clusters(codes, dim, result.labels, result.centres, result.k, labels, 10);
+  run.assignments = result.labels;
+  run.warnings = result.warnings;
+  char line[200];
+  std::snprintf(line, sizeof line, "graph clustering: modularity %.4f (restart %d of %d), %d point moves, %.2f s",
+                result.modularity, result.best_restart, graph.restarts, result.moves, run.seconds);
+  run.summary = line;
+  auto& j = run.json;
+  j["method"] = "graph";
+  j["n"] = labels.size();
+  j["k"] = options.k;
+  j["neighbors"] = graph.neighbors;
+  j["micro_clusters"] = graph.micro_clusters;
+  j["restarts"] = graph.restarts;
+  j["resolution"] = graph.resolution;
+  j["weights"] = graph.weights == dae::cluster::GraphWeights::shared_neighbors ? "shared_neighbors" : "knn_count";
+  j["seed"] = options.seed;
+  j["modularity"] = result.modularity;
+  j["best_restart"] = result.best_restart;
+  j["restart_modularity"] = result.restart_modularity;
+  j["moves"] = result.moves;
+  add_scores_json(j, run.scores);
+  j["warnings"] = result.warnings;
+  if (!run.scores.notes.empty()) j["notes"] = run.scores.notes;
+  j["seconds"] = run.seconds;
+  run.warnings.insert(run.warnings.end(), run.scores.notes.begin(), run.scores.notes.end());
+  return run;
+}
+
+/// Checks that the codes can be cut into --k clusters at all; a data error naming both.
+inline void require_enough_codes(std::size_t n, const ClusterOptions& options, const std::string& source) {
+  if (static_cast<std::size_t>(options.k) > n)
+    throw dae::Error("--k " + std::to_string(options.k) + " is more than the " + std::to_string(n) + " codes in " + source);
+}
+
+/// The confusion picture of a run: greedy mapping when one-to-one, majority vote otherwise.
+inline void write_confusion_png(const ClusteringRun& run, const fs::path& path) {
+  const bool one_to_one = run.scores.one_to_one;
+  const auto confusion = one_to_one ? run.scores.confusion_greedy() : run.scores.confusion_majority();
+  const std::string title = std::string(run.method == "graph" ? "GRAPH " : "") +
+                            (one_to_one ? "CONFUSION (GREEDY MAPPING)" : "CONFUSION (MAJORITY MAPPING)");
+  dae::io::write_png(path, dae::io::heatmap(confusion.counts, confusion.rows, confusion.cols,
+                                            {.title = title, .x_label = "PREDICTED", .y_label = "DIGIT"}));
+}
+
+inline void write_assignments(const ClusteringRun& run, const fs::path& path) {
+  const std::vector<std::int64_t> assignments(run.assignments.begin(), run.assignments.end());
+  dae::io::write_npy<std::int64_t>(path, {static_cast<std::int64_t>(assignments.size())}, assignments);
+}
+
+inline void write_latent_png(const std::vector<float>& codes, int dim, const std::vector<int>& labels, const fs::path& path) {
   const auto plane = principal_plane(codes, dim);  // (N, 2) row-major
   const std::vector<std::int32_t> classes(labels.begin(), labels.end());
-  dae::io::write_png(out / "latent.png",
-                     dae::io::scatter_plot(plane, 2, classes, {.width = 720, .height = 560, .title = "LATENT CODES (PCA)",
-                                                                .x_label = "PC1", .y_label = "PC2"}));
-  return report;
+  dae::io::write_png(path, dae::io::scatter_plot(plane, 2, classes, {.width = 720, .height = 560, .title = "LATENT CODES (PCA)",
+                                                                     .x_label = "PC1", .y_label = "PC2"}));
+}
+
+/// `dae_mnist cluster`: clusters the codes with options.method, scores them against labels and
+/// writes clusters.json, assignments.npy, confusion.png and latent.png into `out`.
+inline ClusteringRun cluster_codes(const std::vector<float>& codes, int dim, const std::vector<int>& labels,
+                                   const ClusterOptions& options, const fs::path& out) {
+  dae::io::ensure_writable_directory(out);
+  const ClusteringRun run = options.method == "graph" ? run_graph(codes, dim, labels, options)
+                                                      : run_kmeans(codes, dim, labels, options);
+  dae::io::write_file_atomic(out / "clusters.json", std::string_view(run.json.dump(2) + "\n"));
+  write_assignments(run, out / "assignments.npy");
+  write_confusion_png(run, out / "confusion.png");
+  write_latent_png(codes, dim, labels, out / "latent.png");
+  return run;
+}
+
+/// The two methods side by side, as `dae_mnist run` reports them.
+struct ClusteringComparison {
+  ClusteringRun kmeans;
+  ClusteringRun graph;
+};
+
+/// `dae_mnist run`: k-means (the reference, the top level of clusters.json and assignments.npy)
+/// and the graph recipe (clusters.json's "graph" entry, assignments_graph.npy,
+/// confusion_graph.png), each with the seconds it took.
+inline ClusteringComparison cluster_codes_both(const std::vector<float>& codes, int dim, const std::vector<int>& labels,
+                                               const ClusterOptions& options, const fs::path& out) {
+  dae::io::ensure_writable_directory(out);
+  ClusteringComparison both{run_kmeans(codes, dim, labels, options), run_graph(codes, dim, labels, options)};
+  nlohmann::ordered_json j = both.kmeans.json;
+  j["seconds"] = both.kmeans.seconds;
+  j["graph"] = both.graph.json;
+  dae::io::write_file_atomic(out / "clusters.json", std::string_view(j.dump(2) + "\n"));
+  write_assignments(both.kmeans, out / "assignments.npy");
+  write_assignments(both.graph, out / "assignments_graph.npy");
+  write_confusion_png(both.kmeans, out / "confusion.png");
+  write_confusion_png(both.graph, out / "confusion_graph.png");
+  write_latent_png(codes, dim, labels, out / "latent.png");
+  return both;
 }
 
 /// Reads (N, D) float32 codes from a .npy file.

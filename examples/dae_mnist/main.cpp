@@ -26,20 +26,25 @@ constexpr const char* kUsage = R"(usage: dae_mnist <command> [flags]
 
 commands:
   run         --data DIR --out DIR [train flags] [--k 10] [--n-init 20] [--max-iter 10000]
+              [--neighbors 15] [--micro-clusters 150] [--restarts 8]
               the whole reference pipeline: train, pictures, generate, encode the training
-              images, k-means on their codes, cluster-to-digit mappings, report.html
+              images, k-means and the graph clustering of their codes side by side,
+              cluster-to-digit mappings, report.html
   train       --data DIR --out DIR [--epochs 30] [--batch 256] [--lr 1e-3] [--noise 0.3]
               [--seed 0] [--threads N] [--device cpu|cuda] [--val-fraction 0.2] [--resume]
   encode      --model FILE --images FILE [--device cpu|cuda] --out codes.npy
   reconstruct --model FILE --images FILE [--noise F --seed S] [--device cpu|cuda] --out images.npy
   generate    --model FILE [--n 9] [--seed 1] [--device cpu|cuda] --out grid.png
-  cluster     --codes codes.npy --labels FILE [--k 10] [--n-init 20] [--max-iter 10000]
-              [--seed 0] [--threads N] --out DIR
+  cluster     --codes codes.npy --labels FILE [--method kmeans|graph] [--k 10] [--seed 0]
+              [--threads N] --out DIR
+              kmeans (default, the reference): [--n-init 20] [--max-iter 10000]
+              graph: [--neighbors 15] [--micro-clusters 150] [--restarts 8]
 
 --data is a folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte
 and t10k-labels-idx1-ubyte (each plain or .gz); scripts/fetch_mnist.sh puts MNIST in data/mnist.
 --images/--labels take IDX (plain or .gz) or .npy. --epochs is the total a run reaches: rerun an
-interrupted command with --resume to finish it.
+interrupted command with --resume to finish it. With --k above 10 (the number of classes) only
+the majority mapping is scored: the greedy and Hungarian mappings are one-to-one.
 )";
 
 /// The value of --device (cpu unless given); Args checks the flag belongs to the command.

@@ -34,13 +34,21 @@ inline TrainOptions train_options(const Args& args) {
   return o;
 }
 
+/// The clustering flags shared by `cluster` and `run`. `--k` may exceed the 10 classes (then only
+/// the majority mapping is scored); the graph flags need `--method graph` where a method is chosen.
 inline ClusterOptions cluster_options(const Args& args) {
   ClusterOptions o;
-  o.k = static_cast<int>(args.integer("--k", 10, 1, 10));
+  o.method = args.choice("--method", "kmeans", {"kmeans", "graph"});
+  o.k = static_cast<int>(args.integer("--k", 10, 1, 1000));
   o.n_init = static_cast<int>(args.integer("--n-init", 20, 1, 10000));
   o.max_iter = static_cast<int>(args.integer("--max-iter", 10000, 1, 100000000));
+  o.neighbors = static_cast<int>(args.integer("--neighbors", 15, 1, 1000));
+  o.micro_clusters = static_cast<int>(args.integer("--micro-clusters", 150, 1, 1000));
+  o.restarts = static_cast<int>(args.integer("--restarts", 8, 1, 10000));
   o.seed = static_cast<std::uint64_t>(args.integer("--seed", 0, 0, INT64_MAX));
   o.threads = static_cast<int>(args.integer("--threads", 0, 1, 1024));
+  if (o.micro_clusters < o.k && args.has("--micro-clusters"))
+    throw UsageError("--micro-clusters: " + std::to_string(o.micro_clusters) + " is fewer than --k " + std::to_string(o.k));
   return o;
 }
 
@@ -53,24 +61,39 @@ inline std::vector<int> read_labels(const fs::path& path, std::size_t expected_c
   return {labels.labels.begin(), labels.labels.end()};
 }
 
-inline void print_clusters(const dae::cluster::ClusterReport& r) {
-  std::printf("k-means: inertia %.2f after %d iterations\n", r.kmeans.inertia, r.kmeans.iterations);
-  std::printf("accuracy, raw cluster ids:          %6.2f %%\n", 100 * r.accuracy_raw);
-  std::printf("accuracy, greedy reassignment:      %6.2f %%\n", 100 * r.accuracy_greedy);
-  std::printf("accuracy, optimal (Hungarian):      %6.2f %%\n", 100 * r.accuracy_hungarian);
-  std::printf("NMI %.4f   ARI %.4f\n", r.nmi, r.ari);
-  for (const auto& w : r.kmeans.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+inline void print_clusters(const ClusteringRun& r) {
+  std::printf("%s\n", r.summary.c_str());
+  std::printf("accuracy, raw cluster ids:          %6.2f %%\n", 100 * r.scores.accuracy_raw);
+  if (r.scores.one_to_one) {
+    std::printf("accuracy, greedy reassignment:      %6.2f %%\n", 100 * r.scores.accuracy_greedy);
+    std::printf("accuracy, optimal (Hungarian):      %6.2f %%\n", 100 * r.scores.accuracy_hungarian);
+  } else {
+    std::printf("accuracy, greedy and Hungarian:     n/a (they need k <= 10 classes)\n");
+    std::printf("accuracy, majority vote:            %6.2f %%\n", 100 * r.scores.accuracy_majority);
+  }
+  std::printf("NMI %.4f   ARI %.4f\n", r.scores.nmi, r.scores.ari);
+  for (const auto& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
 }
 
-/// dae_mnist cluster: k-means on codes from a .npy file, scored against labels.
+/// dae_mnist cluster: k-means (or --method graph) on codes from a .npy file, scored against labels.
 inline int cluster_command(int argc, char** argv) {
   const Args args("cluster", argc, argv, 2,
-                  {"--codes", "--labels", "--k", "--n-init", "--max-iter", "--seed", "--threads", "--out"}, {});
+                  {"--codes", "--labels", "--method", "--k", "--n-init", "--max-iter", "--neighbors", "--micro-clusters",
+                   "--restarts", "--seed", "--threads", "--out"},
+                  {});
   const ClusterOptions options = cluster_options(args);
+  const bool graph = options.method == "graph";
+  for (const char* flag : {"--neighbors", "--micro-clusters", "--restarts"})
+    if (!graph && args.has(flag)) throw UsageError(std::string(flag) + ": only for --method graph");
+  for (const char* flag : {"--n-init", "--max-iter"})
+    if (graph && args.has(flag)) throw UsageError(std::string(flag) + ": only for --method kmeans");
   const auto out = args.required_path("--out");
+  const auto codes_path = args.required_path("--codes");
   int dim = 0;
-  const auto codes = read_codes(args.required_path("--codes"), dim);
-  const auto labels = read_labels(args.required_path("--labels"), codes.size() / static_cast<std::size_t>(dim));
+  const auto codes = read_codes(codes_path, dim);
+  const std::size_t n = codes.size() / static_cast<std::size_t>(dim);
+  const auto labels = read_labels(args.required_path("--labels"), n);
+  require_enough_codes(n, options, codes_path.string());
   print_clusters(cluster_codes(codes, dim, labels, options, out));
   return 0;
 }
@@ -88,7 +111,7 @@ int model_command(const std::string& command, int argc, char** argv) {
   }
   if (command == "run") {
     auto flags = kTrainFlags;
-    flags.insert({"--k", "--n-init", "--max-iter"});
+    flags.insert({"--k", "--n-init", "--max-iter", "--neighbors", "--micro-clusters", "--restarts"});
     const Args args(command, argc, argv, 2, flags, {"--resume"});
     const TrainOptions options = train_options(args);
     const ClusterOptions clustering = cluster_options(args);
@@ -108,9 +131,11 @@ int model_command(const std::string& command, int argc, char** argv) {
     const std::vector<std::int64_t> labels64(labels.begin(), labels.end());
     dae::io::write_npy<std::int64_t>(options.out / "labels.npy", {static_cast<std::int64_t>(labels.size())}, labels64);
 
-    const auto report = cluster_codes(codes, 4, labels, clustering, options.out);
-    print_clusters(report);
-    write_report(options.out / "report.html", options, metrics, trainer.files().picture(options.epochs), report);
+    require_enough_codes(labels.size(), clustering, "the training split");
+    const auto clusters = cluster_codes_both(codes, 4, labels, clustering, options.out);
+    print_clusters(clusters.kmeans);
+    print_clusters(clusters.graph);
+    write_report(options.out / "report.html", options, metrics, trainer.files().picture(options.epochs), clusters);
     std::printf("report: %s\n", (options.out / "report.html").c_str());
     return 0;
   }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -246,6 +247,59 @@ TEST_CASE("encode, reconstruct, generate and cluster work on a trained model", "
   CHECK(dae::io::read_npy(cluster_dir / "assignments.npy").shape == std::vector<std::int64_t>{test_images});
   CHECK(fs::exists(cluster_dir / "confusion.png"));
   CHECK(fs::exists(cluster_dir / "latent.png"));
+
+  // The graph clustering of the same codes: the same scores, plus its modularity and restarts.
+  const auto graph_dir = out / "clusters_graph";
+  const auto g = dae_mnist("cluster --codes " + (out / "codes.npy").string() + " --labels " + labels +
+                           " --method graph --restarts 3 --out " + graph_dir.string());
+  INFO(g.err);
+  REQUIRE(g.exit_code == 0);
+  std::ifstream graph_in(graph_dir / "clusters.json");
+  const auto gj = nlohmann::json::parse(graph_in);
+  CHECK(gj["method"] == "graph");
+  CHECK(gj["restart_modularity"].size() == 3);
+  for (const char* key : {"modularity", "accuracy_raw", "accuracy_greedy", "accuracy_hungarian", "nmi", "ari",
+                          "mapping_greedy", "mapping_hungarian", "confusion_matrix_greedy", "seconds"}) {
+    CHECK(gj.contains(key));
+  }
+  CHECK(dae::io::read_npy(graph_dir / "assignments.npy").shape == std::vector<std::int64_t>{500});
+
+  // More clusters than digits: the majority mapping is scored, the one-to-one ones say why not.
+  const auto many_dir = out / "clusters_k12";
+  const auto many = dae_mnist("cluster --codes " + (out / "codes.npy").string() + " --labels " + labels +
+                              " --k 12 --n-init 2 --out " + many_dir.string());
+  INFO(many.err);
+  REQUIRE(many.exit_code == 0);
+  CHECK(many.err.find("need k <= 10") != std::string::npos);
+  std::ifstream many_in(many_dir / "clusters.json");
+  const auto mj = nlohmann::json::parse(many_in);
+  CHECK(mj["accuracy_greedy"].is_null());
+  CHECK(mj["accuracy_hungarian"].is_null());
+  CHECK(mj["accuracy_majority"].get<double>() > 0.0);
+  CHECK(mj["mapping_majority"].size() == 12);
+}
+
+TEST_CASE("cluster: bad method, k and codes give one line and the right exit code", "[cli]") {
+  const auto codes = work_dir() / "few_codes.npy";
+  const auto labels = work_dir() / "few_labels.npy";
+  std::vector<float> values(40 * 4);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 7) * 0.5f;
+  std::vector<std::int64_t> classes(40);
+  for (std::size_t i = 0; i < classes.size(); ++i) classes[i] = static_cast<std::int64_t>(i % 10);
+  dae::io::write_npy<float>(codes, {40, 4}, values);
+  dae::io::write_npy<std::int64_t>(labels, {40}, classes);
+  const std::string inputs = " --codes " + codes.string() + " --labels " + labels.string() + " --out " +
+                             (work_dir() / "few").string();
+  expect_failure(dae_mnist("cluster" + inputs + " --method spectral"), 2, "--method");
+  expect_failure(dae_mnist("cluster" + inputs + " --method graph --n-init 3"), 2, "--n-init");
+  expect_failure(dae_mnist("cluster" + inputs + " --neighbors 5"), 2, "--neighbors");
+  expect_failure(dae_mnist("cluster" + inputs + " --method graph --neighbors 0"), 2, "--neighbors");
+  expect_failure(dae_mnist("cluster" + inputs + " --method graph --k 41"), 1, "--k 41");
+  expect_failure(dae_mnist("cluster" + inputs + " --k 41"), 1, "few_codes.npy");
+  values[9] = std::numeric_limits<float>::quiet_NaN();
+  dae::io::write_npy<float>(codes, {40, 4}, values);
+  expect_failure(dae_mnist("cluster" + inputs + " --method graph"), 1, "few_codes.npy");
+  CHECK_FALSE(fs::exists(work_dir() / "few" / "clusters.json"));
 }
 
 TEST_CASE("run does the whole pipeline and writes a report", "[cli]") {
@@ -254,10 +308,18 @@ TEST_CASE("run does the whole pipeline and writes a report", "[cli]") {
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   for (const char* file : {"model.safetensors", "metrics.jsonl", "generated.png", "codes.npy", "labels.npy",
-                           "clusters.json", "assignments.npy", "confusion.png", "latent.png", "report.html"}) {
+                           "clusters.json", "assignments.npy", "confusion.png", "latent.png", "report.html",
+                           "assignments_graph.npy", "confusion_graph.png"}) {
     INFO(file);
     CHECK(fs::exists(out / file));
   }
+  // Both methods side by side, each with the seconds it took.
+  std::ifstream in(out / "clusters.json");
+  const auto j = nlohmann::json::parse(in);
+  CHECK(j.contains("accuracy_hungarian"));
+  CHECK(j["seconds"].get<double>() >= 0.0);
+  CHECK(j["graph"]["accuracy_hungarian"].get<double>() > 0.0);
+  CHECK(j["graph"]["seconds"].get<double>() >= 0.0);
   CHECK(dae::io::read_npy(out / "codes.npy").shape == std::vector<std::int64_t>{2400, 4});
 }
 
