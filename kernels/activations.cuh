@@ -42,22 +42,26 @@ static __global__ void __launch_bounds__(kThreads)
 /// y = max(x, 0) element-wise; y may be x.
 inline void relu_forward(const float* x, float* y, long long count, cudaStream_t stream) {
   if (count == 0) return;
-  cuda_backend::launch("activation_forward_kernel", activation_forward_kernel<Activation::relu>, {grid_size(count), kThreads, stream}, x, y, count);
+  cuda_backend::launch("activation_forward_kernel", activation_forward_kernel<Activation::relu>,
+                       {grid_size(count), kThreads, stream}, x, y, count);
 }
 /// dx = dy where y > 0; dx may be dy.
 inline void relu_backward(const float* y, const float* dy, float* dx, long long count, cudaStream_t stream) {
   if (count == 0) return;
-  cuda_backend::launch("relu_backward_kernel", relu_backward_kernel, {grid_size(count), kThreads, stream}, y, dy, dx, count);
+  cuda_backend::launch("relu_backward_kernel", relu_backward_kernel,
+                       {grid_size(count), kThreads, stream}, y, dy, dx, count);
 }
 /// y = sigmoid(x) element-wise; y may be x.
 inline void sigmoid_forward(const float* x, float* y, long long count, cudaStream_t stream) {
   if (count == 0) return;
-  cuda_backend::launch("activation_forward_kernel", activation_forward_kernel<Activation::sigmoid>, {grid_size(count), kThreads, stream}, x, y, count);
+  cuda_backend::launch("activation_forward_kernel", activation_forward_kernel<Activation::sigmoid>,
+                       {grid_size(count), kThreads, stream}, x, y, count);
 }
 /// dx = dy * y * (1 - y); dx may be dy.
 inline void sigmoid_backward(const float* y, const float* dy, float* dx, long long count, cudaStream_t stream) {
   if (count == 0) return;
-  cuda_backend::launch("sigmoid_backward_kernel", sigmoid_backward_kernel, {grid_size(count), kThreads, stream}, y, dy, dx, count);
+  cuda_backend::launch("sigmoid_backward_kernel", sigmoid_backward_kernel,
+                       {grid_size(count), kThreads, stream}, y, dy, dx, count);
 }
 
 #endif  // DAE_CUDA_KERNELS

@@ -74,13 +74,18 @@ inline unsigned tensor_list_blocks(const TensorList& list) {
 /// One Adam update of every tensor in `list`.
 inline void adam_step(const TensorList& list, const AdamStep& step, cudaStream_t stream) {
   if (list.count == 0) return;
-  cuda_backend::launch("adam_step_kernel", adam_step_kernel, {dim3(tensor_list_blocks(list), static_cast<unsigned>(list.count)), kThreads, stream}, list, step);
+  cuda_backend::launch(
+      "adam_step_kernel", adam_step_kernel,
+      {dim3(tensor_list_blocks(list), static_cast<unsigned>(list.count)), kThreads, stream}, list,
+      step);
 }
 
 /// Sets every gradient in `list` to zero.
 inline void zero_grad(const TensorList& list, cudaStream_t stream) {
   if (list.count == 0) return;
-  cuda_backend::launch("zero_grad_kernel", zero_grad_kernel, {dim3(tensor_list_blocks(list), static_cast<unsigned>(list.count)), kThreads, stream}, list);
+  cuda_backend::launch(
+      "zero_grad_kernel", zero_grad_kernel,
+      {dim3(tensor_list_blocks(list), static_cast<unsigned>(list.count)), kThreads, stream}, list);
 }
 
 #endif  // DAE_CUDA_KERNELS

@@ -240,9 +240,17 @@ void batch_norm2d_forward(const float* x, const float* gamma, const float* beta,
   if (batch == 0) return;
   const long long per_chunk = samples_per_block(batch, kBatchNormChunks);
   const long long chunks = ceil_div(batch, per_chunk);
-  cuda_backend::launch("batch_norm2d_forward_partials_kernel", batch_norm2d_forward_partials_kernel<Channels, Plane>, {dim3(static_cast<unsigned>(chunks), Channels), kThreads, stream}, x, batch, per_chunk, workspace);
-  cuda_backend::launch("batch_norm2d_forward_finalize_kernel", batch_norm2d_forward_finalize_kernel<Channels>, {1, 32 * ceil_div(Channels, 32), stream}, workspace, chunks, saved, running_mean, running_var);
-  cuda_backend::launch("batch_norm2d_forward_kernel", batch_norm2d_forward_kernel<Channels, Plane, Act>, {grid_size(batch * Channels * Plane), kThreads, stream}, x, saved, gamma, beta, y, batch);
+  cuda_backend::launch("batch_norm2d_forward_partials_kernel",
+                       batch_norm2d_forward_partials_kernel<Channels, Plane>,
+                       {dim3(static_cast<unsigned>(chunks), Channels), kThreads, stream}, x, batch,
+                       per_chunk, workspace);
+  cuda_backend::launch("batch_norm2d_forward_finalize_kernel",
+                       batch_norm2d_forward_finalize_kernel<Channels>,
+                       {1, 32 * ceil_div(Channels, 32), stream}, workspace, chunks, saved,
+                       running_mean, running_var);
+  cuda_backend::launch(
+      "batch_norm2d_forward_kernel", batch_norm2d_forward_kernel<Channels, Plane, Act>,
+      {grid_size(batch * Channels * Plane), kThreads, stream}, x, saved, gamma, beta, y, batch);
 }
 
 /// Evaluation forward: y = act(BN(x)) with the running statistics (saved for backward).
@@ -251,8 +259,12 @@ void batch_norm2d_eval_forward(const float* x, const float* gamma, const float* 
                                const float* running_var, double* saved, float* y, long long batch,
                                cudaStream_t stream) {
   if (batch == 0) return;
-  cuda_backend::launch("batch_norm2d_eval_finalize_kernel", batch_norm2d_eval_finalize_kernel<Channels>, {1, 32 * ceil_div(Channels, 32), stream}, running_mean, running_var, saved);
-  cuda_backend::launch("batch_norm2d_forward_kernel", batch_norm2d_forward_kernel<Channels, Plane, Act>, {grid_size(batch * Channels * Plane), kThreads, stream}, x, saved, gamma, beta, y, batch);
+  cuda_backend::launch("batch_norm2d_eval_finalize_kernel",
+                       batch_norm2d_eval_finalize_kernel<Channels>,
+                       {1, 32 * ceil_div(Channels, 32), stream}, running_mean, running_var, saved);
+  cuda_backend::launch(
+      "batch_norm2d_forward_kernel", batch_norm2d_forward_kernel<Channels, Plane, Act>,
+      {grid_size(batch * Channels * Plane), kThreads, stream}, x, saved, gamma, beta, y, batch);
 }
 
 /// Backward with the statistics of the last forward: dgamma, dbeta added to; dx written.
@@ -264,10 +276,19 @@ void batch_norm2d_backward(const float* x, const float* dy, const double* saved,
   if (batch == 0) return;
   const long long per_chunk = samples_per_block(batch, kBatchNormChunks);
   const long long chunks = ceil_div(batch, per_chunk);
-  cuda_backend::launch("batch_norm2d_backward_partials_kernel", batch_norm2d_backward_partials_kernel<Channels, Plane>, {dim3(static_cast<unsigned>(chunks), Channels), kThreads, stream}, x, dy, saved, batch, per_chunk, workspace);
-  cuda_backend::launch("batch_norm2d_backward_finalize_kernel", batch_norm2d_backward_finalize_kernel<Channels>, {1, 32 * ceil_div(Channels, 32), stream}, workspace, chunks, static_cast<double>(batch) * Plane, training, saved, gamma, dgamma, dbeta, coefficients);
+  cuda_backend::launch("batch_norm2d_backward_partials_kernel",
+                       batch_norm2d_backward_partials_kernel<Channels, Plane>,
+                       {dim3(static_cast<unsigned>(chunks), Channels), kThreads, stream}, x, dy,
+                       saved, batch, per_chunk, workspace);
+  cuda_backend::launch(
+      "batch_norm2d_backward_finalize_kernel", batch_norm2d_backward_finalize_kernel<Channels>,
+      {1, 32 * ceil_div(Channels, 32), stream}, workspace, chunks,
+      static_cast<double>(batch) * Plane, training, saved, gamma, dgamma, dbeta, coefficients);
   if (dx == nullptr) return;
-  cuda_backend::launch("batch_norm2d_backward_kernel", batch_norm2d_backward_kernel<Channels, Plane>, {grid_size(batch * Channels * Plane), kThreads, stream}, x, dy, saved, coefficients, dx, batch);
+  cuda_backend::launch("batch_norm2d_backward_kernel",
+                       batch_norm2d_backward_kernel<Channels, Plane>,
+                       {grid_size(batch * Channels * Plane), kThreads, stream}, x, dy, saved,
+                       coefficients, dx, batch);
 }
 
 #endif  // DAE_CUDA_KERNELS

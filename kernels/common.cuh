@@ -9,9 +9,11 @@
 // and reduce; nvcc compiles them, and so does the host compiler in a DAE_CUDA_EMULATION build (a
 // testing tool that runs them on the CPU: include/dae/backend/cuda/emulation/device.hpp). Every
 // launch goes through cuda_backend::launch and every shared variable through DAE_SHARED
-// (backend/cuda/launch.hpp). Conventions, as in the layers: input gradients are written (=),
-// parameter gradients added to (+=). No kernel in dae uses atomics: every reduction is a fixed tree or a fixed-order
-// sum of per-block partials, so results are bit-reproducible run to run on one device.
+// (backend/cuda/launch.hpp). A kernel that is not a template is `static`: with external linkage,
+// every .cu file of a program that includes it would define it again (a link error).
+// Conventions, as in the layers: input gradients are written (=), parameter gradients added to
+// (+=). No kernel in dae uses atomics: every reduction is a fixed tree or a fixed-order sum of
+// per-block partials, so results are bit-reproducible run to run on one device.
 #pragma once
 
 #include <cmath>

@@ -97,7 +97,9 @@ template <class G, Activation Act = Activation::none>
 void conv_transpose2d_forward(const float* x, const float* weight, const float* bias, float* y, long long batch,
                               cudaStream_t stream) {
   if (batch == 0) return;
-  cuda_backend::launch("conv_transpose2d_forward_kernel", conv_transpose2d_forward_kernel<G, Act>, {grid_size(batch * G::input_size), kThreads, stream}, x, weight, bias, y, batch);
+  cuda_backend::launch("conv_transpose2d_forward_kernel", conv_transpose2d_forward_kernel<G, Act>,
+                       {grid_size(batch * G::input_size), kThreads, stream}, x, weight, bias, y,
+                       batch);
 }
 
 /// dx = G(dy, weight), times (mask > 0) when `mask` is not null.
@@ -107,10 +109,12 @@ void conv_transpose2d_backward_data(const float* dy, const float* weight, const 
   if (batch == 0) return;
   const int blocks = grid_size(batch * G::output_size);
   if (mask != nullptr)
-    cuda_backend::launch("conv_transpose2d_backward_data_kernel", conv_transpose2d_backward_data_kernel<G, true>,
-                         {blocks, kThreads, stream}, dy, weight, mask, dx, batch);
+    cuda_backend::launch("conv_transpose2d_backward_data_kernel",
+                         conv_transpose2d_backward_data_kernel<G, true>, {blocks, kThreads, stream},
+                         dy, weight, mask, dx, batch);
   else
-    cuda_backend::launch("conv_transpose2d_backward_data_kernel", conv_transpose2d_backward_data_kernel<G, false>,
+    cuda_backend::launch("conv_transpose2d_backward_data_kernel",
+                         conv_transpose2d_backward_data_kernel<G, false>,
                          {blocks, kThreads, stream}, dy, weight, mask, dx, batch);
 }
 
@@ -127,9 +131,11 @@ void conv_transpose2d_backward_weights(const float* x, const float* dy, float* d
   if (batch == 0) return;
   const long long per_block = samples_per_block(batch, kWeightGradBlocks);
   const auto blocks = static_cast<int>(ceil_div(batch, per_block));
-  cuda_backend::launch("conv_transpose2d_backward_weights_kernel", conv_transpose2d_backward_weights_kernel<G>, {blocks, kThreads, stream}, x, dy, batch, per_block, workspace);
-  reduce_partials(workspace, blocks, ConvWeightGradShape<G, BiasSide::input>::pairs, dweight, G::weight_size,
-                  dbias, stream);
+  cuda_backend::launch("conv_transpose2d_backward_weights_kernel",
+                       conv_transpose2d_backward_weights_kernel<G>, {blocks, kThreads, stream}, x,
+                       dy, batch, per_block, workspace);
+  reduce_partials(workspace, blocks, ConvWeightGradShape<G, BiasSide::input>::pairs, dweight,
+                  G::weight_size, dbias, stream);
 }
 
 #endif  // DAE_CUDA_KERNELS

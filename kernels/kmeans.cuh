@@ -134,14 +134,16 @@ void kmeans_assign(const float* points, long long n, const double* centres, int 
     throw Error("kmeans (CUDA): k = " + std::to_string(k) + " must be in [1, " +
                 std::to_string(kKMeansMaxClusters) + "]");
   const auto chunks = static_cast<unsigned>(ceil_div<long long>(n, kKMeansChunk));
-  cuda_backend::launch("kmeans_assign_kernel", kmeans_assign_kernel<D>, {chunks, kThreads, stream}, points, n, centres, k, labels, changed, sums, inertia);
+  cuda_backend::launch("kmeans_assign_kernel", kmeans_assign_kernel<D>, {chunks, kThreads, stream},
+                       points, n, centres, k, labels, changed, sums, inertia);
 }
 
 /// The centre update from kmeans_assign's sums; see kmeans_update_kernel.
 template <int D>
 void kmeans_update(const double* sums, long long chunks, int k, const double* old_centres, double* totals,
                    double* next_centres, double* moved2, cudaStream_t stream) {
-  cuda_backend::launch("kmeans_update_kernel", kmeans_update_kernel<D>, {1, kThreads, stream}, sums, chunks, k, old_centres, totals, next_centres, moved2);
+  cuda_backend::launch("kmeans_update_kernel", kmeans_update_kernel<D>, {1, kThreads, stream}, sums,
+                       chunks, k, old_centres, totals, next_centres, moved2);
 }
 
 #endif  // DAE_CUDA_KERNELS

@@ -93,7 +93,9 @@ void linear_forward(const float* x, const float* weight, const float* bias, floa
                     cudaStream_t stream) {
   if (batch == 0) return;
   const int n = static_cast<int>(batch);
-  cuda_backend::launch("linear_forward_kernel", linear_forward_kernel<In, Out, Act>, {gemm_grid<LinearForwardTile>(n, Out), LinearForwardTile::threads, stream}, x, weight, bias, y, n);
+  cuda_backend::launch("linear_forward_kernel", linear_forward_kernel<In, Out, Act>,
+                       {gemm_grid<LinearForwardTile>(n, Out), LinearForwardTile::threads, stream},
+                       x, weight, bias, y, n);
 }
 
 /// dx = dy W, times (mask > 0) when `mask` is not null.
@@ -102,7 +104,10 @@ void linear_backward_data(const float* dy, const float* weight, const float* mas
                           cudaStream_t stream) {
   if (batch == 0) return;
   const int n = static_cast<int>(batch);
-  cuda_backend::launch("linear_backward_data_kernel", linear_backward_data_kernel<In, Out>, {gemm_grid<LinearBackwardDataTile>(n, In), LinearBackwardDataTile::threads, stream}, dy, weight, mask, dx, n);
+  cuda_backend::launch(
+      "linear_backward_data_kernel", linear_backward_data_kernel<In, Out>,
+      {gemm_grid<LinearBackwardDataTile>(n, In), LinearBackwardDataTile::threads, stream}, dy,
+      weight, mask, dx, n);
 }
 
 /// dweight += dy^T x; dbias += column sums of dy. `workspace` holds
@@ -113,8 +118,15 @@ void linear_backward_weights(const float* x, const float* dy, float* dweight, fl
   if (batch == 0) return;
   const int n = static_cast<int>(batch);
   const int splits = static_cast<int>(ceil_div(batch, kLinearSplitRows));
-  cuda_backend::launch("linear_backward_weights_kernel", linear_backward_weights_kernel<In, Out>, {gemm_grid<LinearBackwardWeightsTile>(Out, In, splits), LinearBackwardWeightsTile::threads, stream}, x, dy, n, workspace);
-  cuda_backend::launch("linear_backward_bias_kernel", linear_backward_bias_kernel<In, Out>, {dim3(static_cast<unsigned>(ceil_div(Out, 32)), static_cast<unsigned>(splits)), dim3(32, 8), stream}, dy, n, workspace);
+  cuda_backend::launch("linear_backward_weights_kernel", linear_backward_weights_kernel<In, Out>,
+                       {gemm_grid<LinearBackwardWeightsTile>(Out, In, splits),
+                        LinearBackwardWeightsTile::threads, stream},
+                       x, dy, n, workspace);
+  cuda_backend::launch(
+      "linear_backward_bias_kernel", linear_backward_bias_kernel<In, Out>,
+      {dim3(static_cast<unsigned>(ceil_div(Out, 32)), static_cast<unsigned>(splits)), dim3(32, 8),
+       stream},
+      dy, n, workspace);
   reduce_partials(workspace, splits, static_cast<long long>(Out) * In + Out, dweight,
                   static_cast<long long>(Out) * In, dbias, stream);
 }

@@ -61,8 +61,11 @@ static __global__ void mse_loss_finalize_kernel(const double* __restrict__ parti
 inline void mse_loss_forward(const float* y, const float* target, long long count, double* loss,
                              double* accumulator, double* workspace, cudaStream_t stream) {
   const long long blocks = mse_blocks(count);
-  cuda_backend::launch("mse_loss_partials_kernel", mse_loss_partials_kernel<false, false>, {static_cast<unsigned>(blocks), kThreads, stream}, y, target, count, 0.0f, nullptr, workspace);
-  cuda_backend::launch("mse_loss_finalize_kernel", mse_loss_finalize_kernel, {1, 32, stream}, workspace, blocks, count, loss, accumulator);
+  cuda_backend::launch("mse_loss_partials_kernel", mse_loss_partials_kernel<false, false>,
+                       {static_cast<unsigned>(blocks), kThreads, stream}, y, target, count, 0.0f,
+                       nullptr, workspace);
+  cuda_backend::launch("mse_loss_finalize_kernel", mse_loss_finalize_kernel, {1, 32, stream},
+                       workspace, blocks, count, loss, accumulator);
 }
 
 /// As mse_loss_forward, and dy = dL/dy (times y (1 - y) when FuseSigmoid: dL/dlogits).
@@ -71,8 +74,11 @@ void mse_loss_backward(const float* y, const float* target, long long count, flo
                        double* accumulator, double* workspace, cudaStream_t stream) {
   const long long blocks = mse_blocks(count);
   const auto scale = static_cast<float>(2.0 / static_cast<double>(count));
-  cuda_backend::launch("mse_loss_partials_kernel", mse_loss_partials_kernel<true, FuseSigmoid>, {static_cast<unsigned>(blocks), kThreads, stream}, y, target, count, scale, dy, workspace);
-  cuda_backend::launch("mse_loss_finalize_kernel", mse_loss_finalize_kernel, {1, 32, stream}, workspace, blocks, count, loss, accumulator);
+  cuda_backend::launch("mse_loss_partials_kernel", mse_loss_partials_kernel<true, FuseSigmoid>,
+                       {static_cast<unsigned>(blocks), kThreads, stream}, y, target, count, scale,
+                       dy, workspace);
+  cuda_backend::launch("mse_loss_finalize_kernel", mse_loss_finalize_kernel, {1, 32, stream},
+                       workspace, blocks, count, loss, accumulator);
 }
 
 #endif  // DAE_CUDA_KERNELS

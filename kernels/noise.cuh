@@ -65,7 +65,8 @@ template <int Size, class Pixel>
 void gather_images_forward(const Pixel* images, const std::int32_t* ids, float* out, long long batch,
                            cudaStream_t stream) {
   if (batch == 0) return;
-  cuda_backend::launch("gather_images_forward_kernel", gather_images_forward_kernel<Size, Pixel>, {grid_size(batch * Size), kThreads, stream}, images, ids, out, batch);
+  cuda_backend::launch("gather_images_forward_kernel", gather_images_forward_kernel<Size, Pixel>,
+                       {grid_size(batch * Size), kThreads, stream}, images, ids, out, batch);
 }
 
 /// noisy = the noisy version of clean (see the file comment); `ids` may be null.
@@ -73,7 +74,9 @@ template <int Size>
 void noise_forward(const float* clean, float* noisy, long long batch, const std::int32_t* ids, std::uint64_t first_id,
                    float stddev, std::uint64_t seed, std::uint64_t stream_id, cudaStream_t stream) {
   if (batch == 0) return;
-  cuda_backend::launch("noise_forward_kernel", noise_forward_kernel<Size>, {grid_size(batch * Size), kThreads, stream}, clean, noisy, batch, ids, first_id, stddev, seed, stream_id);
+  cuda_backend::launch("noise_forward_kernel", noise_forward_kernel<Size>,
+                       {grid_size(batch * Size), kThreads, stream}, clean, noisy, batch, ids,
+                       first_id, stddev, seed, stream_id);
 }
 
 #endif  // DAE_CUDA_KERNELS

@@ -34,7 +34,9 @@ static __global__ void reduce_partials_kernel(const float* __restrict__ partials
 inline void reduce_partials(const float* partials, long long rows, long long columns, float* dest_a,
                             long long columns_a, float* dest_b, cudaStream_t stream) {
   if (columns == 0) return;
-  cuda_backend::launch("reduce_partials_kernel", reduce_partials_kernel, {grid_size(columns), kThreads, stream}, partials, rows, columns, dest_a, columns_a, dest_b);
+  cuda_backend::launch("reduce_partials_kernel", reduce_partials_kernel,
+                       {grid_size(columns), kThreads, stream}, partials, rows, columns, dest_a,
+                       columns_a, dest_b);
 }
 
 #endif  // DAE_CUDA_KERNELS

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 
 #include "dae/layers/activations.hpp"
 #include "dae/layers/batch_norm2d.hpp"
@@ -68,8 +69,13 @@ struct Decoder {
     conv4.set_training(training);
   }
 
+  // The call lists below are the CPU backend's (its layers fuse BatchNorm + ReLU through
+  // forward_relu/backward_relu); Autoencoder<L, cuda> has its own until the layers are one API
+  // for both backends, so they are not offered for CUDA rather than failing to compile there.
   /// image = decoder(code); activations are kept for backward.
-  void forward(const Tensor<input_shape, Backend>& code, Tensor<output_shape, Backend>& image) {
+  void forward(const Tensor<input_shape, Backend>& code, Tensor<output_shape, Backend>& image)
+    requires(!std::is_same_v<Backend, cuda>)
+  {
     lin0.forward(code, h0_);
     lin1.forward(h0_, h0_);
     lin2.forward(h0_, h2_);
@@ -86,7 +92,9 @@ struct Decoder {
   /// Accumulates parameter gradients from dL/dimage, for the last forward (whose output was
   /// `image`). Writes dL/dcode when `dcode` is not null.
   void backward(const Tensor<input_shape, Backend>& code, const Tensor<output_shape, Backend>& image,
-                const Tensor<output_shape, Backend>& dimage, Tensor<input_shape, Backend>* dcode = nullptr) {
+                const Tensor<output_shape, Backend>& dimage, Tensor<input_shape, Backend>* dcode = nullptr)
+    requires(!std::is_same_v<Backend, cuda>)
+  {
     conv7.backward(image, dimage, dlogits_);
     conv6.backward(c4_, dlogits_, &dc4_);
     conv4.backward_relu(c3_, c4_, dc4_, &dc3_);  // conv5 then conv4, fused

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 
 #include "dae/layers/activations.hpp"
 #include "dae/layers/batch_norm2d.hpp"
@@ -59,8 +60,13 @@ struct Encoder {
 
   void set_training(bool training) { cnn3.set_training(training); }
 
+  // The call lists below are the CPU backend's (its layers fuse BatchNorm + ReLU through
+  // forward_relu/backward_relu); Autoencoder<L, cuda> has its own until the layers are one API
+  // for both backends, so they are not offered for CUDA rather than failing to compile there.
   /// code = encoder(x); activations are kept for backward.
-  void forward(const Tensor<input_shape, Backend>& x, Tensor<output_shape, Backend>& code) {
+  void forward(const Tensor<input_shape, Backend>& x, Tensor<output_shape, Backend>& code)
+    requires(!std::is_same_v<Backend, cuda>)
+  {
     cnn0.forward(x, a0_);
     cnn1.forward(a0_, a0_);
     cnn2.forward(a0_, a2_);
@@ -76,7 +82,9 @@ struct Encoder {
   /// Accumulates parameter gradients from dL/dcode, for the x given to the last forward.
   /// Writes dL/dx when `dx` is not null.
   void backward(const Tensor<input_shape, Backend>& x, const Tensor<output_shape, Backend>& dcode,
-                Tensor<input_shape, Backend>* dx = nullptr) {
+                Tensor<input_shape, Backend>* dx = nullptr)
+    requires(!std::is_same_v<Backend, cuda>)
+  {
     lin2.backward(h0_, dcode, &dh0_);
     lin1.backward(h0_, dh0_, dh0_);
     lin0.backward(flat_, dh0_, &dflat_);

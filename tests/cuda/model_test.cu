@@ -77,6 +77,14 @@ void compare_state(const Snapshot& gpu, const Snapshot& cpu, double rtol, double
   CHECK(gpu.counters == cpu.counters);
 }
 
+// The Encoder/Decoder call lists are the CPU backend's; for CUDA they are not offered (they could
+// not compile: the CUDA BatchNorm has no forward_relu) and Autoencoder<L, cuda> has its own.
+template <class Model, class In, class Out>
+concept HasForward = requires(Model& model, const In& x, Out& y) { model.forward(x, y); };
+static_assert(HasForward<Encoder<4>, Images, Tensor<Shape<4>>>);
+static_assert(!HasForward<Encoder<4, cuda>, Tensor<Shape<1, 28, 28>, cuda>, Tensor<Shape<4>, cuda>>);
+static_assert(!HasForward<Decoder<4, cuda>, Tensor<Shape<4>, cuda>, Tensor<Shape<1, 28, 28>, cuda>>);
+
 }  // namespace
 
 TEST_CASE("the same seed gives the same model on both backends", "[cuda][model]") {

@@ -398,10 +398,11 @@ class Lloyd {
         default:
           break;
       }
-      return;
-    }
+    } else  // discarded when kSimd: nvcc warns of an unreachable loop after a return
 #endif
-    for (int t = 0; t < trials; ++t) out[t * chunks_] = trial_potential(ch, ys + t * dim_, closest);
+    {
+      for (int t = 0; t < trials; ++t) out[t * chunks_] = trial_potential(ch, ys + t * dim_, closest);
+    }
   }
 
 #if defined(DAE_CLUSTER_KMEANS_AVX2)
