@@ -262,7 +262,7 @@ TEST_CASE("encode, reconstruct, generate and cluster work on a trained model", "
                           "mapping_greedy", "mapping_hungarian", "confusion_matrix_greedy", "seconds"}) {
     CHECK(gj.contains(key));
   }
-  CHECK(dae::io::read_npy(graph_dir / "assignments.npy").shape == std::vector<std::int64_t>{500});
+  CHECK(dae::io::read_npy(graph_dir / "assignments.npy").shape == std::vector<std::int64_t>{test_images});
 
   // More clusters than digits: the majority mapping is scored, the one-to-one ones say why not.
   const auto many_dir = out / "clusters_k12";
