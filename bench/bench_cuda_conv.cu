@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "dae/backend/cuda/memory.hpp"
-#include "dae/kernels/conv2d.cuh"
-#include "dae/kernels/conv_transpose2d.cuh"
+#include "kernels/conv2d.cuh"
+#include "kernels/conv_transpose2d.cuh"
 #include "dae/layers/conv2d.hpp"
 #include "dae/layers/conv_transpose2d.hpp"
 

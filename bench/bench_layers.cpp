@@ -4,6 +4,7 @@
 // Counters: GFLOP/s for the convolutions and Linear layers (a multiply-add is two FLOPs; backward
 // counts the weight gradient plus the input gradient where the model computes one), and
 // elements/s for BatchNorm, the activations and the loss.
+#include <algorithm>
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -43,7 +44,11 @@ void set_elements(benchmark::State& state, double elements_per_sample) {
 template <class Layer>
 double macs(const Layer& layer) {
   double positions = 1;
-  if constexpr (requires { Layer::Geometry::rows; }) positions = Layer::Geometry::rows;
+  // The window positions are the smaller image: the output of a convolution, the input of a
+  // transposed one.
+  if constexpr (requires { Layer::input_shape::height; })
+    positions = std::min(Layer::input_shape::height * Layer::input_shape::width,
+                         Layer::output_shape::height * Layer::output_shape::width);
   return positions * static_cast<double>(layer.weight.value.size());
 }
 

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "dae/activation.hpp"
 #include "dae/rng.hpp"  // DAE_HOST_DEVICE
 
 #if defined(__CUDACC__) || defined(DAE_CUDA_EMULATION)
@@ -40,7 +41,7 @@ DAE_HOST_DEVICE constexpr T ceil_div(T a, T b) {
 inline constexpr int kThreads = 256;
 
 /// The activation a kernel applies in its epilogue (forward) or whose derivative it applies.
-enum class Activation { none, relu, sigmoid };
+using dae::Activation;
 
 /// Logistic function, stable for large |x| (exp only of -|x|), as dae::Sigmoid on the CPU.
 DAE_HOST_DEVICE inline float sigmoid(float x) {

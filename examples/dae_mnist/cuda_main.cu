@@ -2,7 +2,7 @@
 // dae::Autoencoder<4, dae::cuda>. Built (by nvcc) only with the CUDA backend; main.cpp calls it
 // for --device cuda. Batches are filled on the host and uploaded per step through the model's
 // host-tensor API, so the data pipeline, checkpoints and pictures are the CPU path's own.
-#include "dae/backend/cuda/autoencoder.cuh"
+#include "dae/autoencoder.hpp"
 #include "dae/backend/cuda/runtime.hpp"
 
 #include "pipeline.hpp"

@@ -1,5 +1,6 @@
-// dae::Autoencoder<Latent>: the reference convolutional denoising autoencoder, the library's entry
-// point. It owns its encoder, decoder and Adam optimiser; a training step is forward, MSE,
+// dae::Autoencoder<Latent, Backend>: the reference convolutional denoising autoencoder, the
+// library's entry point, on the CPU or (compiled by nvcc) on CUDA. It owns its encoder, decoder and
+// Adam optimiser; a training step is forward, MSE,
 // backward and one Adam update. Checkpoints are safetensors with PyTorch's state_dict names.
 //
 //   #include <dae/autoencoder.hpp>
@@ -11,7 +12,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "dae/checkpoint.hpp"
@@ -22,19 +25,27 @@
 
 namespace dae {
 
-/// The reference denoising autoencoder (see DESIGN.md) with a Latent-dimensional code.
-/// Not copyable: the optimiser refers to the parameters in place.
+/// The reference denoising autoencoder (see DESIGN.md) with a Latent-dimensional code, on any
+/// backend: one definition, so Autoencoder<4, cuda>(seed) starts from exactly the parameters of
+/// Autoencoder<4>(seed), and a checkpoint moves freely between the two.
+/// On CUDA every call is issued on the backend's current stream (backend/cuda/memory.hpp) and
+/// only the ones that return a number wait for the device. Not copyable: the optimiser refers to
+/// the parameters in place.
 /// @tparam Latent   code dimension (4 in the reference; 2, 8, 16 work too)
-/// @tparam Backend  dae::cpu by default
+/// @tparam Backend  dae::cpu by default; dae::cuda in translation units compiled by nvcc
 template <int Latent, class Backend = cpu>
 class Autoencoder {
  public:
+  using backend = Backend;
   using scalar = typename Backend::scalar;
   using image_shape = Shape<1, 28, 28>;
   using code_shape = Shape<Latent>;
   using Images = Tensor<image_shape, Backend>;
   using Codes = Tensor<code_shape, Backend>;
+  using HostImages = Tensor<image_shape, cpu>;
+  using HostCodes = Tensor<code_shape, cpu>;
   static constexpr int latent = Latent;
+  static constexpr bool on_host = is_cpu_backend_v<Backend>;
 
   Encoder<Latent, Backend> encoder;
   Decoder<Latent, Backend> decoder;
@@ -52,15 +63,7 @@ class Autoencoder {
     Rng rng(seed, /*stream=*/0x1417);
     encoder.reset_parameters(rng);
     decoder.reset_parameters(rng);
-    std::vector<std::pair<std::string, Parameter<scalar>*>> parameters;
-    struct Collect {
-      std::vector<std::pair<std::string, Parameter<scalar>*>>& out;
-      void parameter(const std::string& name, Parameter<scalar>& p) { out.emplace_back(name, &p); }
-      void buffer(const std::string&, Buffer<scalar>&) {}
-      void counter(const std::string&, std::int64_t&) {}
-    } collect{parameters};
-    visit_state(collect);
-    optimizer_.attach(std::move(parameters));
+    optimizer_.attach(parameters(*this));
   }
 
   /// Training mode: BatchNorm uses (and updates) batch statistics. Evaluation: running statistics.
@@ -86,7 +89,7 @@ class Autoencoder {
   /// MSE between reconstruct(noisy) and clean, in the current mode, without touching gradients.
   double loss(const Images& noisy, const Images& clean) {
     reconstruct(noisy, output_);
-    return mse_loss(output_, clean);
+    return mse_loss<image_shape::size>(Backend{}, output_.data(), clean.data(), output_.batch(), nullptr, loss_state_);
   }
 
   /// One training step: forward on `noisy`, MSE against `clean`, backward, one Adam update.
@@ -99,21 +102,57 @@ class Autoencoder {
     return value;
   }
 
+  /// As train_step, but returns nothing and (on CUDA) does not wait: the loss is added to a sum
+  /// that take_loss_sum() reads, once per epoch.
+  void train_step_async(const Images& noisy, const Images& clean) {
+    optimizer_.zero_grad();
+    forward_backward_impl(noisy, clean, /*accumulate=*/true);
+    optimizer_.step();
+  }
+  /// The sum of the losses of the train_step_async calls since the last call; resets it.
+  double take_loss_sum() { return dae::take_loss_sum(Backend{}, loss_state_); }
+
   /// Forward, loss and backward without the update: parameter gradients hold dL/dparameter after.
   /// @pre gradients were zeroed (optimizer().zero_grad()), since backward accumulates
   double forward_backward(const Images& noisy, const Images& clean) {
-    encoder.forward(noisy, code_);
-    decoder.forward(code_, output_);
-    const double value = mse_loss(output_, clean, doutput_);
-    decoder.backward(code_, output_, doutput_, &dcode_);
-    encoder.backward(noisy, dcode_);
-    return value;
+    return forward_backward_impl(noisy, clean, /*accumulate=*/false);
   }
 
-  /// The output of the last forward pass (train_step, loss, reconstruct).
+  /// Host-batch forms for a device model: upload, run, download. Slower than device-resident
+  /// batches; they let code written for the CPU model run unchanged on the GPU.
+  void encode(const HostImages& images, HostCodes& codes) requires(!on_host) {
+    host_images_.upload(images);
+    encode(host_images_, code_);
+    code_.download(codes);
+  }
+  void decode(const HostCodes& codes, HostImages& images) requires(!on_host) {
+    host_codes_.upload(codes);
+    decode(host_codes_, output_);
+    output_.download(images);
+  }
+  void reconstruct(const HostImages& images, HostImages& out) requires(!on_host) {
+    host_images_.upload(images);
+    reconstruct(host_images_, output_);
+    output_.download(out);
+  }
+  double train_step(const HostImages& noisy, const HostImages& clean) requires(!on_host) {
+    host_images_.upload(noisy);
+    host_targets_.upload(clean);
+    return train_step(host_images_, host_targets_);
+  }
+  double loss(const HostImages& noisy, const HostImages& clean) requires(!on_host) {
+    host_images_.upload(noisy);
+    host_targets_.upload(clean);
+    return loss(host_images_, host_targets_);
+  }
+
+  /// The output of the last forward pass (train_step, loss, reconstruct into the model's buffer).
   [[nodiscard]] const Images& last_output() const { return output_; }
 
-  Adam<scalar>& optimizer() { return optimizer_; }
+  Adam<Backend>& optimizer() { return optimizer_; }
+
+  /// Waits for the work issued so far (CUDA: the current stream; the CPU has nothing queued).
+  void synchronize() const { dae::synchronize(Backend{}); }
 
   /// Visits parameters, buffers and counters under their PyTorch state_dict names.
   template <class Visitor>
@@ -126,22 +165,40 @@ class Autoencoder {
   /// @throws dae::Error naming the path when it cannot be written
   void save(const std::filesystem::path& path) { save_state(*this, path); }
 
-  /// Reads a checkpoint written by save() or by PyTorch. Strict: every tensor must be present with
-  /// its dtype and shape, and nothing else; on any failure the model is left untouched.
+  /// Reads a checkpoint written by save() (on either backend) or by PyTorch. Strict: every tensor
+  /// must be present with its dtype and shape, and nothing else; on any failure the model is left
+  /// untouched.
   /// @throws dae::Error naming the file and the tensor or field at fault
-  void load(const std::filesystem::path& path) { load_state(*this, path); }
+  void load(const std::filesystem::path& path) {
+    load_state(*this, path);
+    synchronize();
+  }
 
  private:
-  Adam<scalar> optimizer_;
+  double forward_backward_impl(const Images& noisy, const Images& clean, bool accumulate) {
+    encoder.forward(noisy, code_);
+    decoder.forward(code_, output_);
+    doutput_.resize(output_.batch());
+    double value = 0;
+    if (accumulate)
+      mse_loss_accumulate<image_shape::size>(Backend{}, output_.data(), clean.data(), output_.batch(),
+                                             doutput_.data(), loss_state_);
+    else
+      value = mse_loss<image_shape::size>(Backend{}, output_.data(), clean.data(), output_.batch(), doutput_.data(),
+                                          loss_state_);
+    decoder.backward(code_, output_, doutput_, &dcode_);
+    encoder.backward(noisy, dcode_);
+    return value;
+  }
+
+  Adam<Backend> optimizer_;
   bool training_ = true;
   Codes code_, dcode_;
   Images output_, doutput_;
+  scratch_t<Backend, double> loss_state_;  // the backend's loss: last value, running sum
+  // Device models only: the staging copies of host batches.
+  std::conditional_t<on_host, std::monostate, Images> host_images_, host_targets_;
+  std::conditional_t<on_host, std::monostate, Codes> host_codes_;
 };
 
 }  // namespace dae
-
-// In a translation unit compiled by nvcc (or on the CUDA emulation), Autoencoder<Latent, dae::cuda>
-// is available too.
-#if defined(__CUDACC__) || defined(DAE_CUDA_EMULATION)
-#include "dae/backend/cuda/autoencoder.cuh"
-#endif

@@ -46,5 +46,23 @@ inline std::string join_name(const std::string& prefix, const std::string& name)
 //   void parameter(const std::string& name, Parameter<Scalar>&);
 //   void buffer(const std::string& name, Buffer<Scalar>&);
 //   void counter(const std::string& name, std::int64_t&);   // num_batches_tracked (I64)
+// These see host values on every backend (a CUDA layer refreshes its host mirror first and
+// uploads what the visitor wrote after). A visitor that wants the backend's own storage (an
+// optimiser: no copies, device pointers on CUDA) has `backend_parameter` and `backend_buffer`
+// members taking parameter_t<Backend>& / buffer_t<Backend>& instead; layers reach either kind
+// through visit_parameter / visit_buffer (backend/cpu/state.hpp, backend/cuda/state.hpp).
+
+/// What a backend stores a layer's state in: `parameter` and `buffer` (Parameter/Buffer on the
+/// CPU; host mirrors with device copies on CUDA) and `scratch<T>`, a growable array the backend's
+/// ops size themselves (std::vector on the CPU, device memory on CUDA). Specialised per backend.
+template <class Backend>
+struct backend_state;
+
+template <class Backend>
+using parameter_t = typename backend_state<Backend>::parameter;
+template <class Backend>
+using buffer_t = typename backend_state<Backend>::buffer;
+template <class Backend, class T>
+using scratch_t = typename backend_state<Backend>::template scratch<T>;
 
 }  // namespace dae

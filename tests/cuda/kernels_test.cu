@@ -12,11 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "dae/backend/cuda/adam.cuh"
 #include "dae/backend/cuda/data.cuh"
-#include "dae/backend/cuda/layers.cuh"
 #include "dae/data/noise.hpp"
-#include "dae/kernels/mse.cuh"
+#include "dae/layers/activations.hpp"
+#include "dae/layers/batch_norm2d.hpp"
+#include "dae/layers/conv2d.hpp"
+#include "dae/layers/conv_transpose2d.hpp"
+#include "dae/layers/linear.hpp"
+#include "dae/optim/adam.hpp"
+#include "kernels/mse.cuh"
 #include "dae/loss.hpp"
 #include "support/require_close.hpp"
 
@@ -59,8 +63,8 @@ Tensor<S, cuda> poisoned(Eigen::Index batch) {
   return t;
 }
 
-/// Forward (plain and with a fused ReLU), backward twice (dx plain and ReLU-masked), for a
-/// CPU layer and its CUDA twin built from the same seed.
+/// Forward (plain and with a fused ReLU), backward twice (dx plain, then with the input taken
+/// as a ReLU output), for the layer on the CPU and on CUDA, built from the same seed.
 template <class CpuLayer, class GpuLayer>
 void check_parametric_layer(Eigen::Index batch, const std::string& name) {
   using In = typename CpuLayer::input_shape;
@@ -85,7 +89,7 @@ void check_parametric_layer(Eigen::Index batch, const std::string& name) {
   Tensor<Out> y_relu = y;
   ReLU<Out>::forward(y_relu, y_relu);
   auto y_relu_d = poisoned<Out>(batch);
-  gpu.forward(x_d.data(), y_relu_d.data(), batch, kernels::Activation::relu);
+  gpu.forward(x_d, y_relu_d, Activation::relu);
   close(values(y_relu_d.to_host()), values(y_relu), kElementwise, name + " forward + ReLU");
 
   Tensor<In> dx;
@@ -95,18 +99,24 @@ void check_parametric_layer(Eigen::Index batch, const std::string& name) {
     gpu.backward(x_d, dy_d, &dx_d);
   }
   close(values(dx_d.to_host()), values(dx), kElementwise, name + " backward data");
-  gpu.to_host();
+  gpu.weight.to_host();
+  gpu.bias.to_host();
   close(values(gpu.weight.grad), values(cpu.weight.grad), kReduction, name + " weight gradient (2 passes)");
   close(values(gpu.bias.grad), values(cpu.bias.grad), kReduction, name + " bias gradient (2 passes)");
 
-  // The ReLU mask fused into backward-data: dx * (x > 0), x taken as the ReLU output.
-  Tensor<In> mask = x, dx_masked;
-  ReLU<In>::forward(mask, mask);
-  ReLU<In>::backward(mask, dx, dx_masked);
-  const Tensor<In, cuda> mask_d(mask);
+  // The ReLU's derivative fused into backward-data: dx * (x > 0), x being the ReLU's output. The
+  // reference is the plain CPU backward followed by the ReLU layer's backward.
+  Tensor<In> x_relu = x, dx_plain, dx_masked;
+  ReLU<In>::forward(x_relu, x_relu);
+  cpu.backward(x_relu, dy, &dx_plain);
+  ReLU<In>::backward(x_relu, dx_plain, dx_masked);
+  const Tensor<In, cuda> x_relu_d(x_relu);
   auto dx_masked_d = poisoned<In>(batch);
-  gpu.backward(x_d.data(), dy_d.data(), batch, dx_masked_d.data(), mask_d.data());
-  close(values(dx_masked_d.to_host()), values(dx_masked), kElementwise, name + " backward data, ReLU-masked");
+  gpu.backward(x_relu_d, dy_d, &dx_masked_d, Activation::relu);
+  close(values(dx_masked_d.to_host()), values(dx_masked), kElementwise, name + " backward data, ReLU input");
+  Tensor<In> dx_masked_cpu;
+  cpu.backward(x_relu, dy, &dx_masked_cpu, Activation::relu);
+  CHECK(values(dx_masked_cpu) == values(dx_masked));
 }
 
 template <class S>
@@ -125,7 +135,10 @@ void check_batch_norm(Eigen::Index batch, bool fuse_relu) {
   gpu.bias.value = cpu.bias.value;
   gpu.running_mean.value = cpu.running_mean.value;
   gpu.running_var.value = cpu.running_var.value;
-  gpu.to_device();
+  upload_values(gpu.weight);
+  upload_values(gpu.bias);
+  upload_values(gpu.running_mean);
+  upload_values(gpu.running_var);
   const auto x = random_tensor<S>(batch, 3, -2.0f, 3.0f);
   const auto dy = random_tensor<S>(batch, 4);
   const Tensor<S, cuda> x_d(x), dy_d(dy);
@@ -137,13 +150,16 @@ void check_batch_norm(Eigen::Index batch, bool fuse_relu) {
     cpu.forward(x, y);
     if (fuse_relu) ReLU<S>::forward(y, y);
     auto y_d = poisoned<S>(batch);
-    gpu.forward(x_d.data(), y_d.data(), batch, fuse_relu ? kernels::Activation::relu : kernels::Activation::none);
+    gpu.forward(x_d, y_d, fuse_relu ? Activation::relu : Activation::none);
     close(values(y_d.to_host()), values(y), kElementwise, "forward");
     cpu.backward(x, dy, &dx);
     auto dx_d = poisoned<S>(batch);
     gpu.backward(x_d, dy_d, &dx_d);
     close(values(dx_d.to_host()), values(dx), kElementwise, "backward");
-    gpu.to_host();
+    gpu.weight.to_host();
+    gpu.bias.to_host();
+    gpu.running_mean.to_host();
+    gpu.running_var.to_host();
     close(values(gpu.running_mean.value), values(cpu.running_mean.value), kReduction, "running mean");
     close(values(gpu.running_var.value), values(cpu.running_var.value), kReduction, "running variance");
     close(values(gpu.weight.grad), values(cpu.weight.grad), kReduction, "weight gradient");
@@ -256,40 +272,41 @@ TEST_CASE("MSE loss and gradient kernels match dae::mse_loss", "[cuda][mse]") {
   }
 }
 
-TEST_CASE("CudaAdam matches dae::Adam over three steps, state names included", "[cuda][adam]") {
-  std::vector<Parameter<float>> cpu_params, gpu_params;
+TEST_CASE("Adam on CUDA matches Adam on the CPU bit for bit over three steps, state names included",
+          "[cuda][adam]") {
+  std::vector<Parameter<float>> cpu_params;
+  std::vector<cuda_backend::MirroredParameter> gpu_params;
   for (const Eigen::Index size : {1, 7, 1000, 4608}) {
     cpu_params.emplace_back(std::vector<std::int64_t>{size});
     gpu_params.emplace_back(std::vector<std::int64_t>{size});
   }
-  std::vector<cuda_backend::DeviceParameter> device(cpu_params.size());
   Rng rng(6, 6);
-  Adam<float> cpu;
-  CudaAdam gpu;
-  std::vector<std::pair<std::string, Parameter<float>*>> cpu_list;
-  std::vector<CudaAdam::Entry> gpu_list;
+  Adam<cpu> cpu_adam;
+  Adam<cuda> gpu_adam;
+  Adam<cpu>::Parameters cpu_list;
+  Adam<cuda>::Parameters gpu_list;
   for (std::size_t i = 0; i < cpu_params.size(); ++i) {
     for (Eigen::Index j = 0; j < cpu_params[i].value.size(); ++j) cpu_params[i].value[j] = rng.uniform(-1.0f, 1.0f);
     gpu_params[i].value = cpu_params[i].value;
-    device[i].allocate(static_cast<std::size_t>(cpu_params[i].value.size()));
-    cuda_backend::upload(gpu_params[i], device[i]);
+    upload_values(gpu_params[i]);
     cpu_list.emplace_back(std::string("p").append(std::to_string(i)), &cpu_params[i]);
-    gpu_list.push_back({std::string("p").append(std::to_string(i)), &gpu_params[i], &device[i]});
+    gpu_list.emplace_back(std::string("p").append(std::to_string(i)), &gpu_params[i]);
   }
-  cpu.attach(cpu_list);
-  gpu.attach(gpu_list);
+  cpu_adam.attach(cpu_list);
+  gpu_adam.attach(gpu_list);
   for (int step = 0; step < 3; ++step) {
-    gpu.zero_grad();
+    gpu_adam.zero_grad();
     for (std::size_t i = 0; i < cpu_params.size(); ++i) {
       for (Eigen::Index j = 0; j < cpu_params[i].grad.size(); ++j) cpu_params[i].grad[j] = rng.uniform(-0.1f, 0.1f);
-      cuda_backend::copy_to_device(device[i].grad.data(), cpu_params[i].grad.data(), device[i].size);
+      cuda_backend::copy_to_device(grads(gpu_params[i]), cpu_params[i].grad.data(), gpu_params[i].size());
     }
-    cpu.step();
-    gpu.step();
+    cpu_adam.step();
+    gpu_adam.step();
   }
   for (std::size_t i = 0; i < cpu_params.size(); ++i) {
-    cuda_backend::download(gpu_params[i], device[i]);
-    close(values(gpu_params[i].value), values(cpu_params[i].value), kElementwise, std::string("parameter ").append(std::to_string(i)));
+    gpu_params[i].to_host();
+    // Each operation is rounded on its own on both backends (rounding.hpp): the same bits.
+    CHECK(values(gpu_params[i].value) == values(cpu_params[i].value));
   }
   struct Names {
     std::vector<std::string> names;
@@ -301,12 +318,11 @@ TEST_CASE("CudaAdam matches dae::Adam over three steps, state names included", "
     }
     void counter(const std::string&, std::int64_t& value) { step = value; }
   } from_cpu, from_gpu;
-  cpu.visit_state(from_cpu);
-  gpu.visit_state(from_gpu);
+  cpu_adam.visit_state(from_cpu);
+  gpu_adam.visit_state(from_gpu);
   CHECK(from_gpu.names == from_cpu.names);
   CHECK(from_gpu.step == 3);
-  for (std::size_t i = 0; i < from_cpu.buffers.size(); ++i)
-    close(from_gpu.buffers[i], from_cpu.buffers[i], kElementwise, from_cpu.names[i]);
+  for (std::size_t i = 0; i < from_cpu.buffers.size(); ++i) CHECK(from_gpu.buffers[i] == from_cpu.buffers[i]);
 }
 
 TEST_CASE("gathering and noise on the GPU give the CPU's batches", "[cuda][noise]") {

@@ -1,33 +1,33 @@
-// Flatten and Unflatten: (C, H, W) <-> (C*H*W). Batch-major storage makes both pure
-// reinterpretations; they copy (a few hundred scalars per sample) to keep tensors value types.
+// Reshape (Flatten, Unflatten) for any backend: the batch-major layout is the same for both
+// shapes, so it is a copy of the values under another compile-time shape.
 #pragma once
 
+#include "dae/backend/ops.hpp"
 #include "dae/tensor.hpp"
 
 namespace dae {
 
-/// Reinterprets a batch of `From` samples as a batch of `To` samples of equal size.
+/// Reinterprets each sample of shape From as shape To (same number of values).
 template <class From, class To, class Backend = cpu>
 struct Reshape {
   static_assert(From::size == To::size, "dae::Reshape: both shapes must hold the same number of elements");
+  using backend = Backend;
   using input_shape = From;
   using output_shape = To;
 
   static void forward(const Tensor<From, Backend>& x, Tensor<To, Backend>& y) {
     y.resize(x.batch());
-    y.matrix() = x.matrix();
+    copy_values(Backend{}, x.data(), y.data(), x.batch() * From::size);
   }
   static void backward(const Tensor<To, Backend>& dy, Tensor<From, Backend>& dx) {
     dx.resize(dy.batch());
-    dx.matrix() = dy.matrix();
+    copy_values(Backend{}, dy.data(), dx.data(), dy.batch() * To::size);
   }
 };
 
-/// torch.nn.Flatten(start_dim=1): (C, H, W) -> (C*H*W).
 template <class From, class Backend = cpu>
 using Flatten = Reshape<From, Shape<From::size>, Backend>;
 
-/// torch.nn.Unflatten(1, (C, H, W)): (C*H*W) -> (C, H, W).
 template <class To, class Backend = cpu>
 using Unflatten = Reshape<Shape<To::size>, To, Backend>;
 

@@ -1,43 +1,46 @@
 // Adam with PyTorch's semantics (torch.optim.Adam, single-tensor path, no weight decay, no
-// amsgrad): per-parameter first and second moments, bias correction computed in double,
-// element-wise update in the parameter's precision in PyTorch's order of operations:
-//   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
-//   p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+// amsgrad), for any backend: per-parameter first and second moments in the backend's memory, the
+// step count and the bias corrections (in double) on the host, the element-wise update by the
+// backend (backend/cpu/adam.hpp, backend/cuda/adam.cuh: the same bits on both).
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "dae/backend/ops.hpp"
+#include "dae/optim/adam_step.hpp"
 #include "dae/parameter.hpp"
-#include "dae/rounding.hpp"
 
 namespace dae {
 
-/// Adam's hyper-parameters, PyTorch's defaults.
-struct AdamOptions {
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-};
-
-/// Adam over a fixed list of parameters (attached once, in state-dict order).
-template <class Scalar>
+/// Adam over a fixed list of parameters (attached once, in state-dict order; see parameters()).
+/// @tparam Backend  the backend of the parameters: dae::cpu, dae::cuda, cpu_t<double>
+template <class Backend = cpu>
 class Adam {
  public:
+  using scalar = typename Backend::scalar;
+  using Parameters = std::vector<std::pair<std::string, parameter_t<Backend>*>>;
+
   explicit Adam(AdamOptions options = {}) : options_(options) {}
 
   /// Registers the parameters to optimise and zeroes the moments and the step counter.
-  void attach(std::vector<std::pair<std::string, Parameter<Scalar>*>> parameters) {
+  void attach(Parameters parameters) {
     parameters_ = std::move(parameters);
     exp_avg_.clear();
     exp_avg_sq_.clear();
+    exp_avg_.reserve(parameters_.size());
+    exp_avg_sq_.reserve(parameters_.size());
     for (auto& [name, parameter] : parameters_) {
-      exp_avg_.push_back(Buffer<Scalar>{Buffer<Scalar>::Vector::Zero(parameter->value.size()), parameter->shape});
-      exp_avg_sq_.push_back(Buffer<Scalar>{Buffer<Scalar>::Vector::Zero(parameter->value.size()), parameter->shape});
+      const Buffer<scalar> zeros{Buffer<scalar>::Vector::Zero(parameter->value.size()), parameter->shape};
+      exp_avg_.emplace_back(zeros);
+      exp_avg_sq_.emplace_back(zeros);
+    }
+    slots_.clear();
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+      slots_.push_back({values(*parameters_[i].second), grads(*parameters_[i].second), values(exp_avg_[i]),
+                        values(exp_avg_sq_[i]), static_cast<std::size_t>(parameters_[i].second->value.size())});
     }
     step_ = 0;
   }
@@ -47,34 +50,13 @@ class Adam {
   [[nodiscard]] std::int64_t step_count() const { return step_; }
 
   /// Sets every attached gradient to zero.
-  void zero_grad() {
-    for (auto& [name, parameter] : parameters_) parameter->grad.setZero();
-  }
+  void zero_grad() { zero_grads(Backend{}, std::span<const AdamSlot<scalar>>(slots_)); }
 
   /// One update of every attached parameter from its current gradient.
   void step() {
     ++step_;
-    const double bias_correction1 = 1.0 - std::pow(options_.beta1, static_cast<double>(step_));
-    const double bias_correction2 = 1.0 - std::pow(options_.beta2, static_cast<double>(step_));
-    const auto beta1 = static_cast<Scalar>(options_.beta1), beta2 = static_cast<Scalar>(options_.beta2);
-    const auto one_minus_beta1 = static_cast<Scalar>(1.0 - options_.beta1);
-    const auto one_minus_beta2 = static_cast<Scalar>(1.0 - options_.beta2);
-    const auto step_size = static_cast<Scalar>(options_.lr / bias_correction1);
-    const auto bias_correction2_sqrt = static_cast<Scalar>(std::sqrt(bias_correction2));
-    const auto eps = static_cast<Scalar>(options_.eps);
-    for (std::size_t i = 0; i < parameters_.size(); ++i) {
-      auto& p = parameters_[i].second->value;
-      const auto& g = parameters_[i].second->grad;
-      auto& m = exp_avg_[i].value;
-      auto& v = exp_avg_sq_[i].value;
-      for (Eigen::Index j = 0; j < p.size(); ++j) {
-        // Each operation rounded on its own (rounding.hpp): the CUDA Adam computes the same bits.
-        m[j] = add_rn(mul_rn(m[j], beta1), mul_rn(g[j], one_minus_beta1));
-        v[j] = add_rn(mul_rn(v[j], beta2), mul_rn(mul_rn(one_minus_beta2, g[j]), g[j]));
-        const Scalar denom = add_rn(div_rn(sqrt_rn(v[j]), bias_correction2_sqrt), eps);
-        p[j] = add_rn(p[j], mul_rn(-step_size, div_rn(m[j], denom)));
-      }
-    }
+    adam_step(Backend{}, std::span<const AdamSlot<scalar>>(slots_),
+              AdamCoefficients<scalar>::at_step(options_, step_));
   }
 
   /// Visits the optimiser state (moments as buffers "<param>.exp_avg" / ".exp_avg_sq", and the
@@ -82,17 +64,37 @@ class Adam {
   template <class Visitor>
   void visit_state(Visitor& visitor) {
     for (std::size_t i = 0; i < parameters_.size(); ++i) {
-      visitor.buffer(parameters_[i].first + ".exp_avg", exp_avg_[i]);
-      visitor.buffer(parameters_[i].first + ".exp_avg_sq", exp_avg_sq_[i]);
+      visit_buffer(visitor, parameters_[i].first + ".exp_avg", exp_avg_[i]);
+      visit_buffer(visitor, parameters_[i].first + ".exp_avg_sq", exp_avg_sq_[i]);
     }
     visitor.counter("step", step_);
   }
 
  private:
   AdamOptions options_;
-  std::vector<std::pair<std::string, Parameter<Scalar>*>> parameters_;
-  std::vector<Buffer<Scalar>> exp_avg_, exp_avg_sq_;
+  Parameters parameters_;
+  std::vector<buffer_t<Backend>> exp_avg_, exp_avg_sq_;
+  std::vector<AdamSlot<scalar>> slots_;
   std::int64_t step_ = 0;
 };
+
+/// Every trainable parameter of a model or layer (anything with visit_state), with its
+/// state_dict name, in the backend's own storage: what an optimiser attaches.
+template <class Model>
+auto parameters(Model& model) {
+  using Backend = typename Model::backend;
+  using Entry = std::pair<std::string, parameter_t<Backend>*>;
+  struct Collect {
+    std::vector<Entry> entries;
+    void backend_parameter(const std::string& name, parameter_t<Backend>& p) { entries.emplace_back(name, &p); }
+    void backend_buffer(const std::string&, buffer_t<Backend>&) {}
+    void counter(const std::string&, std::int64_t&) {}
+  } collect;
+  if constexpr (requires { model.visit_state(collect); })
+    model.visit_state(collect);
+  else
+    model.visit_state(std::string(), collect);
+  return std::move(collect.entries);
+}
 
 }  // namespace dae

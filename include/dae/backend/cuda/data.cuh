@@ -14,7 +14,7 @@
 #include "dae/backend/cuda/tensor.hpp"
 #include "dae/data/images.hpp"
 #include "dae/error.hpp"
-#include "dae/kernels/noise.cuh"
+#include "kernels/noise.cuh"
 
 namespace dae::cuda_backend {
 

@@ -22,7 +22,7 @@
 #include "dae/backend/cuda/memory.hpp"
 #include "dae/cluster/kmeans.hpp"
 #include "dae/error.hpp"
-#include "dae/kernels/kmeans.cuh"
+#include "kernels/kmeans.cuh"
 
 namespace dae::cluster {
 

@@ -1,0 +1,48 @@
+// ConvTranspose2d's ops on the CUDA backend (kernels/conv_transpose2d.cuh), with the names and
+// signatures of backend/cpu/conv_transpose2d.hpp and the fusions of conv2d.cuh. Issued on the
+// current stream; none waits for the device.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstddef>
+
+#include "dae/activation.hpp"
+#include "dae/backend.hpp"
+#include "dae/backend/cuda/activations.cuh"
+#include "dae/backend/cuda/memory.hpp"
+#include "kernels/conv_transpose2d.cuh"
+
+namespace dae {
+
+namespace cuda_backend {
+template <class InShape, int OutChannels, int Kernel, int Stride, int Padding, int OutputPadding>
+using ConvTranspose2dGeometry =
+    typename kernels::ConvTransposeGeometry<InShape::channels, InShape::height, InShape::width, OutChannels, Kernel,
+                                            Stride, Padding, OutputPadding>::type;
+}  // namespace cuda_backend
+
+template <class InShape, int OutChannels, int Kernel, int Stride, int Padding, int OutputPadding>
+void conv_transpose2d_forward(cuda, const float* x, Eigen::Index batch, const float* weight, const float* bias,
+                              float* y, Activation act) {
+  using Geometry = cuda_backend::ConvTranspose2dGeometry<InShape, OutChannels, Kernel, Stride, Padding, OutputPadding>;
+  cuda_backend::detail::with_activation(act, [&](auto a) {
+    kernels::conv_transpose2d_forward<Geometry, decltype(a)::value>(x, weight, bias, y, batch,
+                                                                    cuda_backend::current_stream());
+  });
+}
+
+template <class InShape, int OutChannels, int Kernel, int Stride, int Padding, int OutputPadding>
+void conv_transpose2d_backward(cuda backend, const float* x, const float* dy, Eigen::Index batch, const float* weight,
+                               Activation input_activation, float* dx, float* dweight, float* dbias,
+                               cuda_backend::DeviceBuffer<float>& workspace) {
+  using Geometry = cuda_backend::ConvTranspose2dGeometry<InShape, OutChannels, Kernel, Stride, Padding, OutputPadding>;
+  const cudaStream_t stream = cuda_backend::current_stream();
+  workspace.reserve(static_cast<std::size_t>(kernels::conv_transpose2d_backward_weights_workspace<Geometry>(batch)));
+  kernels::conv_transpose2d_backward_weights<Geometry>(x, dy, dweight, dbias, batch, workspace.data(), stream);
+  if (dx == nullptr) return;
+  kernels::conv_transpose2d_backward_data<Geometry>(dy, weight, cuda_backend::detail::relu_mask(input_activation, x),
+                                                    dx, batch, stream);
+  if (input_activation == Activation::sigmoid) sigmoid_backward(backend, x, dx, dx, batch * InShape::size);
+}
+
+}  // namespace dae
