@@ -1,8 +1,10 @@
 // The model commands of dae_mnist on the GPU: pipeline.hpp instantiated with
 // dae::Autoencoder<4, dae::cuda>. Built (by nvcc) only with the CUDA backend; main.cpp calls it
-// for --device cuda. Batches are filled on the host and uploaded per step through the model's
-// host-tensor API, so the data pipeline, checkpoints and pictures are the CPU path's own.
+// for --device cuda. The code is the CPU path's own; the training set is uploaded once
+// (dae::ResidentImages<S, cuda>, backend/cuda/data.cuh) and its batches and their noise are made
+// on the device.
 #include "dae/autoencoder.hpp"
+#include "dae/backend/cuda/data.cuh"
 #include "dae/backend/cuda/runtime.hpp"
 
 #include "pipeline.hpp"

@@ -16,12 +16,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "dae/autoencoder.hpp"
+#include "dae/backend/cpu/data.hpp"
 #include "dae/backend/cpu/parallel.hpp"
 #include "dae/data/noise.hpp"
 #include "dae/data/split.hpp"
@@ -157,6 +159,7 @@ class Trainer {
     const auto count = static_cast<std::int64_t>(train_.images.size());
     const auto validation = static_cast<std::int64_t>(std::llround(static_cast<double>(count) * options_.validation_fraction));
     split_ = dae::data::random_split(count, count - validation, options_.seed);
+    resident_.emplace(train_.images);
     const auto train_count = static_cast<std::int64_t>(split_.train.size());
     if (options_.batch == 1 || train_count % options_.batch == 1) {
       throw UsageError("--batch " + std::to_string(options_.batch) + ": a training batch would hold a single image (" +
@@ -213,7 +216,8 @@ class Trainer {
     return std::chrono::duration<double>(Clock::now() - start).count();
   }
 
-  /// Fills `clean` with the images `ids` and `noisy` with their noisy versions (noise `stream`).
+  /// Fills `clean` with the images `ids` and `noisy` with their noisy versions (noise `stream`),
+  /// on the host (the pictures).
   void load_batch(const dae::data::ImageSet& images, std::span<const std::int64_t> ids, std::uint64_t stream,
                   HostImages& clean, HostImages& noisy) const {
     const auto n = static_cast<Eigen::Index>(ids.size());
@@ -223,24 +227,31 @@ class Trainer {
     dae::data::add_noise(clean.data(), noisy.data(), ids, 784, static_cast<float>(options_.noise), options_.seed, stream);
   }
 
+  /// One epoch over the training split, batches made where the model is (resident_). On a GPU
+  /// the step does not wait: the losses are read every kLossReadInterval batches.
   double train_epoch(int epoch, detail::Progress& progress) {
     const auto order = dae::data::epoch_order(split_.train, options_.seed, static_cast<std::uint64_t>(epoch));
+    resident_->set_order(order);
+    const dae::NoiseSpec noise{static_cast<float>(options_.noise), options_.seed,
+                               dae::data::kTrainNoiseStream + static_cast<std::uint64_t>(epoch)};
     const auto count = static_cast<std::int64_t>(order.size());
     const int batches = static_cast<int>((count + options_.batch - 1) / options_.batch);
+    constexpr int kLossReadInterval = Model::on_host ? 1 : 32;
     double loss_sum = 0;
     const auto start = Clock::now();
     for (int b = 0; b < batches; ++b) {
       const std::int64_t first = std::int64_t{b} * options_.batch;
       const std::int64_t size = std::min<std::int64_t>(options_.batch, count - first);
-      load_batch(train_.images, std::span(order).subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(size)),
-                 dae::data::kTrainNoiseStream + static_cast<std::uint64_t>(epoch), clean_, noisy_);
-      const double loss = model_.train_step(noisy_, clean_);
-      if (!std::isfinite(loss)) {
-        throw dae::Error("training diverged: the loss is " + std::to_string(loss) + " at epoch " +
-                         std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
+      resident_->batch(first, size, noise, clean_, noisy_);
+      model_.train_step_async(noisy_, clean_);
+      if ((b + 1) % kLossReadInterval != 0 && b + 1 != batches) continue;
+      const double losses = model_.take_loss_sum();
+      if (!std::isfinite(losses)) {
+        throw dae::Error("training diverged: the loss is " + std::to_string(losses) + " at epoch " +
+                         std::to_string(epoch) + ", by batch " + std::to_string(b + 1) +
                          " (the last checkpoint in " + options_.out.string() + " is kept; try a smaller --lr)");
       }
-      loss_sum += loss;
+      loss_sum += losses;
       const double elapsed = seconds_since(start);
       const double rate = static_cast<double>(first + size) / elapsed;
       const double remaining = static_cast<double>(count - first - size) / rate +
@@ -254,10 +265,12 @@ class Trainer {
   double validation_loss(int epoch) {
     const auto count = static_cast<std::int64_t>(split_.validation.size());
     double squared_error = 0;
+    resident_->set_order(split_.validation);
+    const dae::NoiseSpec noise{static_cast<float>(options_.noise), options_.seed,
+                               dae::data::kValidationNoiseStream + static_cast<std::uint64_t>(epoch)};
     for (std::int64_t first = 0; first < count; first += options_.batch) {
       const std::int64_t size = std::min<std::int64_t>(options_.batch, count - first);
-      load_batch(train_.images, std::span(split_.validation).subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(size)),
-                 dae::data::kValidationNoiseStream + static_cast<std::uint64_t>(epoch), clean_, noisy_);
+      resident_->batch(first, size, noise, clean_, noisy_);
       squared_error += model_.loss(noisy_, clean_) * static_cast<double>(size) * 784.0;
     }
     return squared_error / (static_cast<double>(count) * 784.0);
@@ -365,7 +378,8 @@ class Trainer {
   std::vector<std::int64_t> picture_ids_;
   std::vector<EpochMetrics> metrics_;
   int completed_ = 0;
-  HostImages clean_, noisy_;
+  std::optional<dae::ResidentImages<dae::Shape<1, 28, 28>, typename Model::backend>> resident_;  // the training set
+  typename Model::Images clean_, noisy_;
 };
 
 }  // namespace dae_mnist

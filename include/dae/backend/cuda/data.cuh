@@ -4,13 +4,17 @@
 // makes the noisy input, clamp(x + stddev * N(0,1), 0, 1), from dae's counter-based generator
 // keyed by (seed, stream, dataset index, pixel) -- kernels/noise.cuh -- which is the contract of
 // the CPU's dae::data::add_noise (data/noise.hpp), so both backends see the same noisy images.
-// Nothing here waits for the device.
+// `ResidentImages<S, cuda>` puts the two together behind the names and signatures of the CPU
+// version (backend/cpu/data.hpp), so training code is the same on both backends. Nothing here
+// waits for the device.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "dae/backend/cuda/memory.hpp"
+#include "dae/backend/cpu/data.hpp"
 #include "dae/backend/cuda/tensor.hpp"
 #include "dae/data/images.hpp"
 #include "dae/error.hpp"
@@ -18,12 +22,6 @@
 
 namespace dae::cuda_backend {
 
-/// The parameters of the input noise: stddev 0.3 in the reference; `stream` usually the epoch.
-struct NoiseSpec {
-  float stddev = 0.3f;
-  std::uint64_t seed = 0;
-  std::uint64_t stream = 0;
-};
 
 /// An image set resident on the device.
 /// @tparam S  the image shape (Shape<1, 28, 28> for MNIST)
@@ -77,3 +75,32 @@ void add_noise(const Tensor<S, cuda>& clean, Tensor<S, cuda>& noisy, const Noise
 }
 
 }  // namespace dae::cuda_backend
+
+namespace dae {
+
+/// On CUDA: the set uploaded once; an order is uploaded once per set_order (an epoch), and each
+/// batch is gathered and made noisy on the device, with no host copy.
+template <class S>
+class ResidentImages<S, cuda> {
+ public:
+  explicit ResidentImages(const data::ImageSet& images) : images_(images) {}
+
+  void set_order(std::span<const std::int64_t> ids) {
+    std::vector<std::int32_t> narrow(ids.begin(), ids.end());
+    order_.reserve(narrow.size());
+    cuda_backend::copy_to_device(order_.data(), narrow.data(), narrow.size());
+  }
+
+  void batch(std::int64_t first, std::int64_t count, const NoiseSpec& noise, Tensor<S, cuda>& clean,
+             Tensor<S, cuda>& noisy) const {
+    const std::int32_t* ids = order_.data() + first;
+    images_.batch(ids, count, clean);
+    cuda_backend::add_noise(clean, noisy, noise, ids);
+  }
+
+ private:
+  cuda_backend::DeviceImageSet<S> images_;
+  cuda_backend::DeviceBuffer<std::int32_t> order_;
+};
+
+}  // namespace dae
