@@ -213,9 +213,11 @@ TEST_CASE("encoding allocates the encoder's activations, not the decoder's", "[c
   gpu.encode(images, codes);
   const std::size_t grown = dae::emulation::Runtime::instance().bytes_allocated() - before;
   // Per image: the uploaded image (784 floats), the encoder's activations (8x14x14 + 2 x 16x7x7 +
-  // 32x3x3 + 128 = 3552) and the code (4); the decoder's would add 5120 more.
-  const std::size_t encoder_bytes = 256 * (784 + 3552 + 4) * sizeof(float);
+  // 2 x 32x3x3 (before and after Flatten) + 128 = 3840) and the code (4); the decoder's would add
+  // 5120 more (5 MB here). Beyond that only fixed scratch that does not grow with the batch:
+  // BatchNorm's statistics partials, allocated at its first forward (about 13 KB).
+  const std::size_t encoder_bytes = 256 * (784 + 3840 + 4) * sizeof(float);
   INFO("grown " << grown << " bytes, the encoder needs " << encoder_bytes);
-  CHECK(grown <= encoder_bytes + 4096);
+  CHECK(grown <= encoder_bytes + 32768);
 }
 #endif
