@@ -61,7 +61,8 @@ run configure 180 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA
 [[ " ${FAILED[*]} " == *" configure "* ]] && { echo "configure failed; see $OUT/configure.log"; exit 1; }
 
 step "build (-j$JOBS)"
-TARGETS=(test_cuda_kernel_math test_cuda_kernels test_cuda_model test_cuda_kmeans bench_cuda_conv bench_cuda_training)
+TARGETS=(test_cuda_kernel_math test_cuda_kernels test_cuda_model test_cuda_kmeans test_cuda_two_units tiny_network_cuda
+         bench_cuda_conv bench_cuda_training)
 run build 300 cmake --build "$BUILD" -j"$JOBS" --target "${TARGETS[@]}"
 [[ " ${FAILED[*]} " == *" build "* ]] && { echo "build failed; see $OUT/build.log"; exit 1; }
 
