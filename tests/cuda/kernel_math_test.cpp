@@ -28,6 +28,7 @@
 #include "kernels/batch_norm2d.cuh"
 #include "kernels/conv_geometry.cuh"
 #include "kernels/conv_transpose2d.cuh"
+#include "kernels/cross_entropy.cuh"
 #include "kernels/conv_weight_grad.cuh"
 #include "kernels/gemm.cuh"
 #include "kernels/kmeans.cuh"
@@ -401,4 +402,24 @@ TEST_CASE("the fused MSE + Sigmoid gradient is mse_loss's gradient through Sigmo
   const std::vector<float> ref(dlogits.data(), dlogits.data() + fused.size());
   require_close(fused, ref, 1e-6, 1e-12, "dL/dlogits");
   for (float v : {-100.0f, -3.0f, -0.5f, 0.0f, 0.5f, 3.0f, 100.0f}) CHECK(kernels::sigmoid(v) == cpu_ops::sigmoid(v));
+}
+
+TEST_CASE("a cross-entropy kernel thread's sample is the CPU backend's, bit for bit", "[cuda][kernel_math]") {
+  using Logits = Shape<10>;
+  auto logits = random_tensor<Logits>(9, 43);
+  logits.matrix() *= 8.0f;
+  logits.matrix().col(0).setConstant(3.0f);  // all tied: argmax 0, softmax uniform
+  logits.matrix().col(1) << 100, -100, 30, -30, 0, 99, -99, 1, 2, 3;
+  for (Eigen::Index n = 0; n < logits.batch(); ++n) {
+    for (std::int32_t label : {0, 4, 9}) {
+      float device_dz[10], host_dz[10];
+      const double device = kernels::cross_entropy_sample<10>(logits.sample(n), label, 0.25, device_dz);
+      const double host = cpu_ops::cross_entropy_sample<10>(logits.sample(n), label, 0.25, host_dz);
+      INFO("sample " << n << " label " << label);
+      CHECK(device == host);
+      CHECK(std::memcmp(device_dz, host_dz, sizeof device_dz) == 0);
+      CHECK((kernels::is_correct<10>(logits.sample(n), label) == 1.0) ==
+            (cpu_ops::argmax<10>(logits.sample(n)) == label));
+    }
+  }
 }

@@ -238,7 +238,7 @@ TEST_CASE("ReLU and Sigmoid kernels match the CPU backend", "[cuda][activations]
 TEST_CASE("MSE loss and gradient kernels match dae::mse_loss", "[cuda][mse]") {
   using S = Shape<1, 28, 28>;
   const cudaStream_t stream = cuda_backend::current_stream();
-  cuda_backend::DeviceBuffer<double> loss(2), workspace(kernels::kMseBlocks);
+  cuda_backend::DeviceBuffer<double> loss(2), workspace(kernels::kLossBlocks);
   for (const auto batch : kBatches) {
     const auto y = random_tensor<S>(batch, 9, 0.01f, 0.99f), target = random_tensor<S>(batch, 10, 0.0f, 1.0f);
     const Tensor<S, cuda> y_d(y), target_d(target);
@@ -269,6 +269,35 @@ TEST_CASE("MSE loss and gradient kernels match dae::mse_loss", "[cuda][mse]") {
     kernels::mse_loss_backward<true>(y_d.data(), target_d.data(), count, dy_d.data(), loss.data(), nullptr,
                                      workspace.data(), stream);
     close(values(dy_d.to_host()), values(dlogits), kElementwise, "dL/dlogits (sigmoid fused)");
+  }
+}
+
+TEST_CASE("Softmax cross-entropy, its gradient and the correct count on CUDA match the CPU backend",
+          "[cuda][cross_entropy]") {
+  using Logits = Shape<10>;
+  for (const auto batch : kBatches) {
+    const auto logits = random_tensor<Logits>(batch, 21, -6.0f, 6.0f);
+    std::vector<std::int32_t> host_labels(static_cast<std::size_t>(batch));
+    Rng rng(22);
+    for (auto& label : host_labels) label = static_cast<std::int32_t>(rng.uniform_double() * 10);
+    const Labels<10> labels(host_labels);
+    const Labels<10, cuda> labels_d(host_labels);
+    const Tensor<Logits, cuda> logits_d(logits);
+    Tensor<Logits> dlogits;
+    const double expected = cross_entropy_loss(logits, labels, dlogits);
+    auto dlogits_d = poisoned<Logits>(batch);
+    // Both sides work each sample in double; only exp and log may differ in their last bit.
+    CHECK(cross_entropy_loss(logits_d, labels_d, dlogits_d) == Approx(expected).epsilon(1e-13));
+    CHECK(cross_entropy_loss(logits_d, labels_d) == Approx(expected).epsilon(1e-13));
+    close(values(dlogits_d.to_host()), values(dlogits), kElementwise, "dL/dlogits");
+    CHECK(count_correct(logits_d, labels_d) == count_correct(logits, labels));
+
+    // The accumulating form adds without waiting; take_loss_sum reads and resets the sum.
+    cuda_backend::DeviceBuffer<double> state;
+    for (int repeat = 0; repeat < 3; ++repeat)
+      cross_entropy_loss_accumulate<10>(cuda{}, logits_d.data(), labels_d.data(), batch, nullptr, state);
+    CHECK(take_loss_sum(cuda{}, state) == Approx(3 * expected).epsilon(1e-13));
+    CHECK(take_loss_sum(cuda{}, state) == 0.0);
   }
 }
 

@@ -9,6 +9,7 @@
 #include "dae/layers/conv_transpose2d.hpp"
 #include "dae/layers/linear.hpp"
 #include "dae/layers/reshape.hpp"
+#include "dae/loss.hpp"
 #include "support/gradient_check.hpp"
 
 using namespace dae;
@@ -118,4 +119,35 @@ TEST_CASE("Sigmoid is finite and exact at extreme inputs", "[activation]") {
   CHECK(y.matrix()(2, 0) == 1.0f);
   CHECK(y.matrix()(3, 0) == 1.0f);
   CHECK(y.matrix().allFinite());
+}
+
+TEST_CASE("Softmax cross-entropy gradient by finite differences, and its bad inputs", "[gradient][cross_entropy]") {
+  using Logits = Shape<7>;
+  Rng rng(41);
+  auto logits = test::random_tensor<Logits>(5, rng, 3.0);
+  std::vector<std::int32_t> host_labels;
+  for (int n = 0; n < 5; ++n) host_labels.push_back(static_cast<std::int32_t>(rng.uniform_double() * 7));
+  const Labels<7, Double> labels(host_labels);
+  Tensor<Logits, Double> dlogits(5);
+  dlogits.poison();
+  cross_entropy_loss(logits, labels, dlogits);
+  const double h = 1e-6;
+  for (Eigen::Index i = 0; i < logits.matrix().size(); ++i) {
+    const double saved = logits.data()[i];
+    logits.data()[i] = saved + h;
+    const double up = cross_entropy_loss(logits, labels);
+    logits.data()[i] = saved - h;
+    const double down = cross_entropy_loss(logits, labels);
+    logits.data()[i] = saved;
+    INFO("logit " << i);
+    CHECK(dlogits.data()[i] == Approx((up - down) / (2 * h)).epsilon(1e-6).margin(1e-9));
+  }
+
+  std::vector<std::int32_t> bad = host_labels;
+  bad[3] = 7;
+  CHECK_THROWS_WITH((Labels<7, Double>(bad)), "labels: sample 3 has label 7, outside [0, 7)");
+  bad[3] = -1;
+  CHECK_THROWS_WITH((Labels<7, Double>(bad)), "labels: sample 3 has label -1, outside [0, 7)");
+  const Labels<7, Double> too_few(std::vector<std::int32_t>{1, 2});
+  CHECK_THROWS_WITH(cross_entropy_loss(logits, too_few), "cross_entropy_loss: 5 samples of logits but 2 labels");
 }

@@ -136,3 +136,18 @@ TEST_CASE("MSE loss and gradient match PyTorch", "[parity]") {
   CHECK(loss == Approx(f.scalar("loss")).epsilon(1e-6));
   require_close(dy.matrix(), f.floats("dy"), kRtol, 1e-9, "mse dy");
 }
+
+TEST_CASE("Softmax cross-entropy, its gradient and the correct count match PyTorch, logits at +-100 included",
+          "[parity][cross_entropy]") {
+  using Logits = Shape<10>;
+  const Fixture f("layers/cross_entropy.safetensors");
+  const auto logits = f.tensor<Logits>("logits");
+  const Labels<10> labels(f.file.tensors.at("labels").values<std::int32_t>());
+  Tensor<Logits> dlogits(logits.batch());
+  dlogits.poison();
+  const double loss = cross_entropy_loss(logits, labels, dlogits);
+  CHECK(loss == Approx(f.scalar("loss")).epsilon(1e-12));
+  CHECK(cross_entropy_loss(logits, labels) == loss);
+  require_close(dlogits.matrix(), f.floats("dlogits"), kRtol, 1e-9, "cross-entropy dlogits");
+  CHECK(static_cast<double>(count_correct(logits, labels)) == f.scalar("correct"));
+}

@@ -143,6 +143,26 @@ def main():
     tensors["loss"] = loss.detach().reshape(1)
     save_safetensors(out("layers", "mse"), tensors)
     model_cases()
+    cross_entropy_case()
+
+
+def cross_entropy_case():
+    """Softmax cross-entropy (mean) on 64 samples of 10 logits: ordinary logits, a row at +-100
+    (where a naive softmax overflows) and a tie; the labels are int32, as dae::Labels holds them."""
+    torch.manual_seed(1)
+    logits = (3 * torch.randn(64, 10)).double()
+    logits[5] = torch.tensor([100.0, -100.0, 30.0, -30.0, 0.0, 99.0, -99.0, 1.0, 2.0, 3.0])
+    logits[6] = torch.tensor([4.0, 4.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])  # tie: argmax is 0
+    logits.requires_grad_(True)
+    labels = torch.randint(0, 10, (64,))
+    loss = nn.functional.cross_entropy(logits, labels)
+    loss.backward()
+    correct = (logits.detach().argmax(dim=1) == labels).sum().double()
+    tensors = f32({"logits": logits, "dlogits": logits.grad})
+    tensors["labels"] = labels.to(torch.int32)
+    tensors["loss"] = loss.detach().reshape(1)
+    tensors["correct"] = correct.reshape(1)
+    save_safetensors(out("layers", "cross_entropy"), tensors)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,12 @@
 #include "dae/backend/cpu/batch_norm2d.hpp"
 #include "dae/backend/cpu/conv2d.hpp"
 #include "dae/backend/cpu/conv_transpose2d.hpp"
+#include "dae/backend/cpu/cross_entropy.hpp"
 #include "dae/backend/cpu/linear.hpp"
+#include "dae/backend/cpu/loss_state.hpp"
 #include "dae/backend/cpu/mse.hpp"
 #include "dae/backend/cpu/state.hpp"
+#include "dae/labels.hpp"
 #include "dae/tensor.hpp"
 
 #if defined(__CUDACC__) || defined(DAE_CUDA_EMULATION)
@@ -20,7 +23,10 @@
 #include "dae/backend/cuda/batch_norm2d.cuh"
 #include "dae/backend/cuda/conv2d.cuh"
 #include "dae/backend/cuda/conv_transpose2d.cuh"
+#include "dae/backend/cuda/cross_entropy.cuh"
+#include "dae/backend/cuda/labels.hpp"
 #include "dae/backend/cuda/linear.cuh"
+#include "dae/backend/cuda/loss_state.cuh"
 #include "dae/backend/cuda/mse.cuh"
 #include "dae/backend/cuda/state.hpp"
 #include "dae/backend/cuda/tensor.hpp"

@@ -1,8 +1,8 @@
 // Mean squared error on the CPU backend, as torch.nn.MSELoss(reduction="mean"): each sample's sum
-// in the values' precision, the sum over samples in double in sample order. `state` holds the
-// last loss ([0]) and a running sum ([1]) so a training loop can add losses up and read them
-// once (take_loss_sum), as the CUDA version (backend/cuda/mse.cuh, same names and signatures)
-// does without waiting for the device.
+// in the values' precision, the sum over samples in double in sample order. `state` is the loss
+// state of backend/cpu/loss_state.hpp (the last loss and a running sum), so a training loop can
+// add losses up and read them once, as the CUDA version (backend/cuda/mse.cuh, same names and
+// signatures) does without waiting for the device.
 #pragma once
 
 #include <Eigen/Core>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dae/backend.hpp"
+#include "dae/backend/cpu/loss_state.hpp"
 
 namespace dae {
 
@@ -32,7 +33,7 @@ double mse_loss(cpu_t<T>, const T* y, const T* target, Eigen::Index batch, std::
       sum += static_cast<double>(difference.squaredNorm());
     }
   }
-  state.resize(2, 0.0);
+  cpu_ops::prepare_loss_state(state);
   state[0] = sum / numel;
   return state[0];
 }
@@ -43,15 +44,6 @@ void mse_loss_accumulate(cpu_t<T> backend, const T* y, const T* target, Eigen::I
                          std::vector<double>& state) {
   const double loss = mse_loss<SampleSize>(backend, y, target, batch, dy, state);
   state[1] += loss;
-}
-
-/// The sum of the losses accumulated since the last call; resets it.
-template <class T>
-double take_loss_sum(cpu_t<T>, std::vector<double>& state) {
-  state.resize(2, 0.0);
-  const double sum = state[1];
-  state[1] = 0;
-  return sum;
 }
 
 }  // namespace dae

@@ -1,26 +1,19 @@
 // Mean squared error on the CUDA backend (kernels/mse.cuh: a fixed-order reduction in double),
-// with the names and signatures of backend/cpu/mse.hpp. `state` lives on the device: [0] the
-// last loss, [1] the running sum, then the reduction's partials. mse_loss waits for its result;
-// mse_loss_accumulate does not (a training loop reads the sum once, with take_loss_sum).
+// with the names and signatures of backend/cpu/mse.hpp. `state` is the device loss state of
+// loss_state.cuh. mse_loss waits for its result; mse_loss_accumulate does not (a training loop
+// reads the sum once, with take_loss_sum).
 #pragma once
 
 #include <Eigen/Core>
-#include <cstddef>
 
 #include "dae/backend.hpp"
+#include "dae/backend/cuda/loss_state.cuh"
 #include "dae/backend/cuda/memory.hpp"
 #include "kernels/mse.cuh"
 
 namespace dae {
 
 namespace cuda_backend::detail {
-/// Sizes the loss state; a fresh one starts with a zero sum.
-inline void prepare_loss_state(DeviceBuffer<double>& state) {
-  if (state.data() != nullptr) return;
-  state.reserve(2 + static_cast<std::size_t>(kernels::kMseBlocks));
-  DAE_CUDA_CHECK(cudaMemsetAsync(state.data(), 0, 2 * sizeof(double), current_stream()));
-}
-
 template <int SampleSize>
 void mse_loss_issue(const float* y, const float* target, Eigen::Index batch, float* dy, DeviceBuffer<double>& state,
                     bool accumulate) {
@@ -38,23 +31,13 @@ template <int SampleSize>
 double mse_loss(cuda, const float* y, const float* target, Eigen::Index batch, float* dy,
                 cuda_backend::DeviceBuffer<double>& state) {
   cuda_backend::detail::mse_loss_issue<SampleSize>(y, target, batch, dy, state, false);
-  double loss = 0;
-  cuda_backend::copy_to_host(&loss, state.data(), 1);
-  return loss;
+  return cuda_backend::detail::last_result(state);
 }
 
 template <int SampleSize>
 void mse_loss_accumulate(cuda, const float* y, const float* target, Eigen::Index batch, float* dy,
                          cuda_backend::DeviceBuffer<double>& state) {
   cuda_backend::detail::mse_loss_issue<SampleSize>(y, target, batch, dy, state, true);
-}
-
-inline double take_loss_sum(cuda, cuda_backend::DeviceBuffer<double>& state) {
-  cuda_backend::detail::prepare_loss_state(state);
-  double sum = 0;
-  cuda_backend::copy_to_host(&sum, state.data() + 1, 1);
-  DAE_CUDA_CHECK(cudaMemsetAsync(state.data() + 1, 0, sizeof(double), cuda_backend::current_stream()));
-  return sum;
 }
 
 }  // namespace dae
