@@ -213,12 +213,12 @@ void BM_cudnn(benchmark::State& state, Pass pass) {
 }
 #endif
 
-using G0 = kernels::ConvGeometry<1, 28, 28, 8, 3, 2, 1>;
-using G2 = kernels::ConvGeometry<8, 14, 14, 16, 3, 2, 1>;
-using G5 = kernels::ConvGeometry<16, 7, 7, 32, 3, 2, 0>;
-using T0 = kernels::ConvTransposeGeometry<32, 3, 3, 16, 3, 2, 0, 0>::type;
-using T3 = kernels::ConvTransposeGeometry<16, 7, 7, 8, 3, 2, 1, 1>::type;
-using T6 = kernels::ConvTransposeGeometry<8, 14, 14, 1, 3, 2, 1, 1>::type;
+using G0 = ConvGeometry<1, 28, 28, 8, 3, 2, 1>;
+using G2 = ConvGeometry<8, 14, 14, 16, 3, 2, 1>;
+using G5 = ConvGeometry<16, 7, 7, 32, 3, 2, 0>;
+using T0 = ConvTransposeGeometry<32, 3, 3, 16, 3, 2, 0, 0>;
+using T3 = ConvTransposeGeometry<16, 7, 7, 8, 3, 2, 1, 1>;
+using T6 = ConvTransposeGeometry<8, 14, 14, 1, 3, 2, 1, 1>;
 
 template <class G, bool Transposed, class CpuLayer>
 void register_layer(const std::string& name) {

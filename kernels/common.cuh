@@ -20,7 +20,8 @@
 #include <cstdint>
 
 #include "dae/activation.hpp"
-#include "dae/rng.hpp"  // DAE_HOST_DEVICE
+#include "dae/host_device.hpp"
+#include "dae/rng.hpp"
 
 #if defined(__CUDACC__) || defined(DAE_CUDA_EMULATION)
 #include <algorithm>

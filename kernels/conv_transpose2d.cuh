@@ -15,18 +15,6 @@
 
 namespace dae::kernels {
 
-/// The geometry G of ConvTranspose2d(InChannels -> OutChannels, k, s, p, output_padding) applied
-/// to (InChannels, InHeight, InWidth): a convolution from its output back to its input.
-template <int InChannels, int InHeight, int InWidth, int OutChannels, int Kernel, int Stride, int Padding,
-          int OutputPadding>
-struct ConvTransposeGeometry {
-  static constexpr int out_height = (InHeight - 1) * Stride - 2 * Padding + Kernel + OutputPadding;
-  static constexpr int out_width = (InWidth - 1) * Stride - 2 * Padding + Kernel + OutputPadding;
-  using type = ConvGeometry<OutChannels, out_height, out_width, InChannels, Kernel, Stride, Padding>;
-  static_assert(type::OH == InHeight && type::OW == InWidth,
-                "dae::kernels::ConvTransposeGeometry: geometry does not invert (check padding/output_padding)");
-};
-
 #if defined(DAE_CUDA_KERNELS)
 
 /// Forward: one thread per output element (G's input space), weights and bias in shared memory.

@@ -14,15 +14,9 @@
 #include <cstdint>
 #include <numbers>
 
-namespace dae {
+#include "dae/host_device.hpp"
 
-namespace detail {
-#if defined(__CUDACC__)
-#define DAE_HOST_DEVICE __host__ __device__
-#else
-#define DAE_HOST_DEVICE
-#endif
-}  // namespace detail
+namespace dae {
 
 /// Philox4x32 with 10 rounds: maps a 128-bit counter and a 64-bit key to 128 random bits.
 DAE_HOST_DEVICE inline std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> counter,

@@ -23,16 +23,6 @@ struct is_shape : std::false_type {};
 template <int C, int H, int W>
 struct is_shape<Shape<C, H, W>> : std::true_type {};
 
-/// Output extent of a convolution along one axis (PyTorch's formula, dilation 1).
-constexpr int conv_output_extent(int in, int kernel, int stride, int padding) {
-  return (in + 2 * padding - kernel) / stride + 1;
-}
-
-/// Output extent of a transposed convolution along one axis (PyTorch's formula, dilation 1).
-constexpr int conv_transpose_output_extent(int in, int kernel, int stride, int padding, int output_padding) {
-  return (in - 1) * stride - 2 * padding + kernel + output_padding;
-}
-
 }  // namespace dae
 
 /// Checks, at compile time, that layer `from` feeds layer `to`: use one per junction of a network

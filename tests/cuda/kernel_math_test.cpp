@@ -118,12 +118,12 @@ using EncoderConv5 = Conv2d<Shape<16, 7, 7>, 32, 3, 2, 0>;
 using DecoderConv0 = ConvTranspose2d<Shape<32, 3, 3>, 16, 3, 2, 0, 0>;
 using DecoderConv3 = ConvTranspose2d<Shape<16, 7, 7>, 8, 3, 2, 1, 1>;
 using DecoderConv6 = ConvTranspose2d<Shape<8, 14, 14>, 1, 3, 2, 1, 1>;
-using G0 = kernels::ConvGeometry<1, 28, 28, 8, 3, 2, 1>;
-using G2 = kernels::ConvGeometry<8, 14, 14, 16, 3, 2, 1>;
-using G5 = kernels::ConvGeometry<16, 7, 7, 32, 3, 2, 0>;
-using T0 = kernels::ConvTransposeGeometry<32, 3, 3, 16, 3, 2, 0, 0>::type;
-using T3 = kernels::ConvTransposeGeometry<16, 7, 7, 8, 3, 2, 1, 1>::type;
-using T6 = kernels::ConvTransposeGeometry<8, 14, 14, 1, 3, 2, 1, 1>::type;
+using G0 = ConvGeometry<1, 28, 28, 8, 3, 2, 1>;
+using G2 = ConvGeometry<8, 14, 14, 16, 3, 2, 1>;
+using G5 = ConvGeometry<16, 7, 7, 32, 3, 2, 0>;
+using T0 = ConvTransposeGeometry<32, 3, 3, 16, 3, 2, 0, 0>;
+using T3 = ConvTransposeGeometry<16, 7, 7, 8, 3, 2, 1, 1>;
+using T6 = ConvTransposeGeometry<8, 14, 14, 1, 3, 2, 1, 1>;
 
 /// Every (sum, position) of one block's weight-gradient work is done by exactly one thread.
 template <class G, kernels::BiasSide Side>

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "dae/backend/ops.hpp"
+#include "dae/conv_geometry.hpp"
 #include "dae/init.hpp"
 #include "dae/parameter.hpp"
 #include "dae/shape.hpp"
@@ -30,9 +31,9 @@ class Conv2d {
   using backend = Backend;
   using scalar = typename Backend::scalar;
   using input_shape = InShape;
-  using output_shape = Shape<OutChannels, conv_output_extent(InShape::height, KernelSize, Stride, Padding),
-                             conv_output_extent(InShape::width, KernelSize, Stride, Padding)>;
-  static_assert(output_shape::height > 0 && output_shape::width > 0, "dae::Conv2d: the kernel does not fit the image");
+  /// The convolution's geometry: the type the CPU backend and the CUDA kernels use too.
+  using geometry = Conv2dGeometry<InShape, OutChannels, KernelSize, Stride, Padding>;
+  using output_shape = Shape<OutChannels, geometry::OH, geometry::OW>;
   static constexpr int fan_in = InShape::channels * KernelSize * KernelSize;
 
   parameter_t<Backend> weight{{OutChannels, InShape::channels, KernelSize, KernelSize}};

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "dae/backend/ops.hpp"
+#include "dae/conv_geometry.hpp"
 #include "dae/init.hpp"
 #include "dae/parameter.hpp"
 #include "dae/shape.hpp"
@@ -33,12 +34,10 @@ class ConvTranspose2d {
   using backend = Backend;
   using scalar = typename Backend::scalar;
   using input_shape = InShape;
-  using output_shape =
-      Shape<OutChannels, conv_transpose_output_extent(InShape::height, KernelSize, Stride, Padding, OutputPadding),
-            conv_transpose_output_extent(InShape::width, KernelSize, Stride, Padding, OutputPadding)>;
-  static_assert(conv_output_extent(output_shape::height, KernelSize, Stride, Padding) == InShape::height &&
-                    conv_output_extent(output_shape::width, KernelSize, Stride, Padding) == InShape::width,
-                "dae::ConvTranspose2d: geometry does not invert (check padding/output_padding)");
+  /// The geometry of the convolution this is the adjoint of (from output_shape back to InShape;
+  /// it refuses a padding/output_padding that does not invert): the type the backends use too.
+  using geometry = ConvTranspose2dGeometry<InShape, OutChannels, KernelSize, Stride, Padding, OutputPadding>;
+  using output_shape = Shape<OutChannels, geometry::H, geometry::W>;
   /// PyTorch takes fan_in from weight.size(1) * k * k, i.e. the *output* channels here.
   static constexpr int fan_in = OutChannels * KernelSize * KernelSize;
 

@@ -1,8 +1,8 @@
 // Conv2d and ConvTranspose2d on the CPU: direct convolution on blocks of L samples in the lane
 // layout (lanes.hpp), every extent a compile-time constant.
 //
-// A convolution and its transpose are the same three operations on one "patch geometry"
-// (patches.hpp): an *image* side (C channels, H x W, zero-padded by p) and a *column* side (O
+// A convolution and its transpose are the same three operations on one geometry
+// (dae::ConvGeometry, dae/conv_geometry.hpp, the type the CUDA kernels use too): an *image* side (C channels, H x W, zero-padded by p) and a *column* side (O
 // channels at the OH x OW window positions), linked by the weight w[o][r], r = (c, ky, kx):
 //   gather   col[o][q]      = sum_r w[o][r] * img[c][s*oy + ky][s*ox + kx]        (conv forward)
 //   scatter  img[c][..][..] += sum_o w[o][r] * col[o][q]                          (its adjoint)
@@ -23,18 +23,18 @@
 
 #include "dae/backend/cpu/lanes.hpp"
 #include "dae/backend/cpu/parallel.hpp"
-#include "dae/backend/cpu/patches.hpp"
+#include "dae/conv_geometry.hpp"
 
 namespace dae::cpu_ops {
 
-/// Compile-time layout of one lane block of a patch geometry G with O column channels.
-template <class G, int O>
+/// Compile-time layout of one lane block of a convolution geometry G (its O column channels).
+template <class G>
 struct Blocked {
-  static constexpr int C = G::channels, H = G::height, W = G::width;
-  static constexpr int K = G::kernel, S = G::stride, Pad = G::padding;
+  static constexpr int C = G::C, H = G::H, W = G::W, O = G::O;
+  static constexpr int K = G::K, S = G::S, Pad = G::P;
   static constexpr int Hp = H + 2 * Pad, Wp = W + 2 * Pad;  ///< padded image extents
-  static constexpr int OH = G::out_height, OW = G::out_width, Q = OH * OW;
-  static constexpr int R = C * K * K;                        ///< taps (im2col columns)
+  static constexpr int OH = G::OH, OW = G::OW, Q = G::out_plane;
+  static constexpr int R = G::taps;                          ///< taps (im2col columns)
   static constexpr int image_pixels = C * Hp * Wp;           ///< padded image, per lane
   static constexpr int column_size = O * Q;                  ///< column side, per lane
   static_assert(S * (OH - 1) + K <= Hp && S * (OW - 1) + K <= Wp, "dae: window leaves the padded image");
@@ -236,10 +236,11 @@ int load_wgrad_chunk(const T* image_side, const T* column_side, Eigen::Index fir
 }  // namespace conv_detail
 
 /// y = conv2d(x, weight) + bias for `batch` samples.
-/// @tparam Geometry  Patches<InC, H, W, k, s, p> of the input image
-template <class Geometry, int OutChannels, class T>
+/// @tparam Geometry  the layer's ConvGeometry (Conv2dGeometry)
+template <class Geometry, class T>
 void conv2d_forward(const T* x, Eigen::Index batch, const T* weight, const T* bias, T* y) {
-  using B = Blocked<Geometry, OutChannels>;
+  using B = Blocked<Geometry>;
+  constexpr int OutChannels = Geometry::O;
   constexpr int L = Simd<T>::lanes;
   const T* wt = conv_detail::transposed_weight<OutChannels, B::R>(weight);
   detail::parallel_chunks(batch, detail::kReductionChunk, [&](Eigen::Index first, Eigen::Index last) {
@@ -255,10 +256,11 @@ void conv2d_forward(const T* x, Eigen::Index batch, const T* weight, const T* bi
 }
 
 /// Gradients of conv2d_forward: dx = (nullable) input gradient, written; dweight, dbias added to.
-template <class Geometry, int OutChannels, class T>
+template <class Geometry, class T>
 void conv2d_backward(const T* x, const T* dy, Eigen::Index batch, const T* weight, T* dx,
                      T* dweight, T* dbias) {
-  using B = Blocked<Geometry, OutChannels>;
+  using B = Blocked<Geometry>;
+  constexpr int OutChannels = Geometry::O;
   constexpr int L = Simd<T>::lanes;
   constexpr int blocks = static_cast<int>(detail::kReductionChunk) / L;
   static_assert(detail::kReductionChunk % L == 0, "dae: the reduction chunk must hold whole lane blocks");
@@ -291,13 +293,13 @@ void conv2d_backward(const T* x, const T* dy, Eigen::Index batch, const T* weigh
   conv_detail::add_partials(partials, chunks, partial_size, OutChannels * B::R, OutChannels, dbias);
 }
 
-/// y = conv_transpose2d(x, weight) + bias. The geometry is that of the *output* image (the
-/// forward conv whose adjoint this is): Geometry::rows equals the input's H*W.
-/// @tparam InChannels  channels of x
-template <class Geometry, int InChannels, class T>
+/// y = conv_transpose2d(x, weight) + bias. The geometry is that of the forward conv whose
+/// adjoint this is (ConvTranspose2dGeometry): its image is y, its O x OH x OW column side is x.
+template <class Geometry, class T>
 void conv_transpose2d_forward(const T* x, Eigen::Index batch, const T* weight, const T* bias,
                               T* y) {
-  using B = Blocked<Geometry, InChannels>;
+  using B = Blocked<Geometry>;
+  constexpr int InChannels = Geometry::O;
   constexpr int L = Simd<T>::lanes;
   detail::parallel_chunks(batch, detail::kReductionChunk, [&](Eigen::Index first, Eigen::Index last) {
     T* img = scratch<T, 0>(std::size_t{B::image_pixels} * L);
@@ -313,10 +315,11 @@ void conv_transpose2d_forward(const T* x, Eigen::Index batch, const T* weight, c
 }
 
 /// Gradients of conv_transpose2d_forward: dx written (nullable), dweight and dbias added to.
-template <class Geometry, int InChannels, class T>
+template <class Geometry, class T>
 void conv_transpose2d_backward(const T* x, const T* dy, Eigen::Index batch, const T* weight, T* dx,
                                T* dweight, T* dbias) {
-  using B = Blocked<Geometry, InChannels>;
+  using B = Blocked<Geometry>;
+  constexpr int InChannels = Geometry::O;
   constexpr int L = Simd<T>::lanes;
   constexpr int blocks = static_cast<int>(detail::kReductionChunk) / L;
   static_assert(detail::kReductionChunk % L == 0, "dae: the reduction chunk must hold whole lane blocks");

@@ -10,6 +10,7 @@
 #include "dae/backend.hpp"
 #include "dae/backend/cpu/activations.hpp"
 #include "dae/backend/cpu/conv.hpp"
+#include "dae/conv_geometry.hpp"
 
 namespace dae {
 
@@ -17,9 +18,9 @@ namespace dae {
 template <class InShape, int OutChannels, int Kernel, int Stride, int Padding, class T>
 void conv2d_forward(cpu_t<T> backend, const T* x, Eigen::Index batch, const T* weight, const T* bias, T* y,
                     Activation act) {
-  using Geometry = cpu_ops::Patches<InShape::channels, InShape::height, InShape::width, Kernel, Stride, Padding>;
-  cpu_ops::conv2d_forward<Geometry, OutChannels>(x, batch, weight, bias, y);
-  activation_forward(backend, act, y, y, batch * OutChannels * Geometry::out_height * Geometry::out_width);
+  using Geometry = Conv2dGeometry<InShape, OutChannels, Kernel, Stride, Padding>;
+  cpu_ops::conv2d_forward<Geometry>(x, batch, weight, bias, y);
+  activation_forward(backend, act, y, y, batch * Geometry::output_size);
 }
 
 /// Adds dL/dweight and dL/dbias; writes dL/dx when dx is not null, times the derivative of
@@ -27,8 +28,8 @@ void conv2d_forward(cpu_t<T> backend, const T* x, Eigen::Index batch, const T* w
 template <class InShape, int OutChannels, int Kernel, int Stride, int Padding, class T>
 void conv2d_backward(cpu_t<T> backend, const T* x, const T* dy, Eigen::Index batch, const T* weight,
                      Activation input_activation, T* dx, T* dweight, T* dbias, std::vector<T>& /*workspace*/) {
-  using Geometry = cpu_ops::Patches<InShape::channels, InShape::height, InShape::width, Kernel, Stride, Padding>;
-  cpu_ops::conv2d_backward<Geometry, OutChannels>(x, dy, batch, weight, dx, dweight, dbias);
+  using Geometry = Conv2dGeometry<InShape, OutChannels, Kernel, Stride, Padding>;
+  cpu_ops::conv2d_backward<Geometry>(x, dy, batch, weight, dx, dweight, dbias);
   if (dx != nullptr) activation_backward(backend, input_activation, x, dx, batch * InShape::size);
 }
 

@@ -9,28 +9,17 @@
 #include "dae/backend.hpp"
 #include "dae/backend/cpu/activations.hpp"
 #include "dae/backend/cpu/conv.hpp"
-#include "dae/shape.hpp"
+#include "dae/conv_geometry.hpp"
 
 namespace dae {
-
-namespace cpu_ops {
-/// The forward convolution a transposed one is the adjoint of, seen over the output image.
-template <class InShape, int OutChannels, int Kernel, int Stride, int Padding, int OutputPadding>
-using TransposedPatches =
-    Patches<OutChannels, conv_transpose_output_extent(InShape::height, Kernel, Stride, Padding, OutputPadding),
-            conv_transpose_output_extent(InShape::width, Kernel, Stride, Padding, OutputPadding), Kernel, Stride,
-            Padding>;
-}  // namespace cpu_ops
 
 /// y = act(conv_transpose2d(x, weight) + bias) for `batch` samples of InShape.
 template <class InShape, int OutChannels, int Kernel, int Stride, int Padding, int OutputPadding, class T>
 void conv_transpose2d_forward(cpu_t<T> backend, const T* x, Eigen::Index batch, const T* weight, const T* bias,
                               T* y, Activation act) {
-  using Geometry = cpu_ops::TransposedPatches<InShape, OutChannels, Kernel, Stride, Padding, OutputPadding>;
-  static_assert(Geometry::out_height == InShape::height && Geometry::out_width == InShape::width,
-                "dae::ConvTranspose2d: geometry does not invert (check padding/output_padding)");
-  cpu_ops::conv_transpose2d_forward<Geometry, InShape::channels>(x, batch, weight, bias, y);
-  activation_forward(backend, act, y, y, batch * OutChannels * Geometry::height * Geometry::width);
+  using Geometry = ConvTranspose2dGeometry<InShape, OutChannels, Kernel, Stride, Padding, OutputPadding>;
+  cpu_ops::conv_transpose2d_forward<Geometry>(x, batch, weight, bias, y);
+  activation_forward(backend, act, y, y, batch * Geometry::input_size);
 }
 
 /// Adds dL/dweight and dL/dbias; writes dL/dx when dx is not null, times the derivative of
@@ -39,8 +28,8 @@ template <class InShape, int OutChannels, int Kernel, int Stride, int Padding, i
 void conv_transpose2d_backward(cpu_t<T> backend, const T* x, const T* dy, Eigen::Index batch, const T* weight,
                                Activation input_activation, T* dx, T* dweight, T* dbias,
                                std::vector<T>& /*workspace*/) {
-  using Geometry = cpu_ops::TransposedPatches<InShape, OutChannels, Kernel, Stride, Padding, OutputPadding>;
-  cpu_ops::conv_transpose2d_backward<Geometry, InShape::channels>(x, dy, batch, weight, dx, dweight, dbias);
+  using Geometry = ConvTranspose2dGeometry<InShape, OutChannels, Kernel, Stride, Padding, OutputPadding>;
+  cpu_ops::conv_transpose2d_backward<Geometry>(x, dy, batch, weight, dx, dweight, dbias);
   if (dx != nullptr) activation_backward(backend, input_activation, x, dx, batch * InShape::size);
 }
 

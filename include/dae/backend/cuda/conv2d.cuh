@@ -15,16 +15,10 @@
 
 namespace dae {
 
-namespace cuda_backend {
-template <class InShape, int OutChannels, int Kernel, int Stride, int Padding>
-using Conv2dGeometry =
-    kernels::ConvGeometry<InShape::channels, InShape::height, InShape::width, OutChannels, Kernel, Stride, Padding>;
-}  // namespace cuda_backend
-
 template <class InShape, int OutChannels, int Kernel, int Stride, int Padding>
 void conv2d_forward(cuda, const float* x, Eigen::Index batch, const float* weight, const float* bias, float* y,
                     Activation act) {
-  using Geometry = cuda_backend::Conv2dGeometry<InShape, OutChannels, Kernel, Stride, Padding>;
+  using Geometry = Conv2dGeometry<InShape, OutChannels, Kernel, Stride, Padding>;
   cuda_backend::detail::with_activation(act, [&](auto a) {
     kernels::conv2d_forward<Geometry, decltype(a)::value>(x, weight, bias, y, batch, cuda_backend::current_stream());
   });
@@ -34,7 +28,7 @@ template <class InShape, int OutChannels, int Kernel, int Stride, int Padding>
 void conv2d_backward(cuda backend, const float* x, const float* dy, Eigen::Index batch, const float* weight,
                      Activation input_activation, float* dx, float* dweight, float* dbias,
                      cuda_backend::DeviceBuffer<float>& workspace) {
-  using Geometry = cuda_backend::Conv2dGeometry<InShape, OutChannels, Kernel, Stride, Padding>;
+  using Geometry = Conv2dGeometry<InShape, OutChannels, Kernel, Stride, Padding>;
   const cudaStream_t stream = cuda_backend::current_stream();
   workspace.reserve(static_cast<std::size_t>(kernels::conv2d_backward_weights_workspace<Geometry>(batch)));
   kernels::conv2d_backward_weights<Geometry>(x, dy, dweight, dbias, batch, workspace.data(), stream);

@@ -14,17 +14,10 @@
 
 namespace dae {
 
-namespace cuda_backend {
-template <class InShape, int OutChannels, int Kernel, int Stride, int Padding, int OutputPadding>
-using ConvTranspose2dGeometry =
-    typename kernels::ConvTransposeGeometry<InShape::channels, InShape::height, InShape::width, OutChannels, Kernel,
-                                            Stride, Padding, OutputPadding>::type;
-}  // namespace cuda_backend
-
 template <class InShape, int OutChannels, int Kernel, int Stride, int Padding, int OutputPadding>
 void conv_transpose2d_forward(cuda, const float* x, Eigen::Index batch, const float* weight, const float* bias,
                               float* y, Activation act) {
-  using Geometry = cuda_backend::ConvTranspose2dGeometry<InShape, OutChannels, Kernel, Stride, Padding, OutputPadding>;
+  using Geometry = ConvTranspose2dGeometry<InShape, OutChannels, Kernel, Stride, Padding, OutputPadding>;
   cuda_backend::detail::with_activation(act, [&](auto a) {
     kernels::conv_transpose2d_forward<Geometry, decltype(a)::value>(x, weight, bias, y, batch,
                                                                     cuda_backend::current_stream());
@@ -35,7 +28,7 @@ template <class InShape, int OutChannels, int Kernel, int Stride, int Padding, i
 void conv_transpose2d_backward(cuda backend, const float* x, const float* dy, Eigen::Index batch, const float* weight,
                                Activation input_activation, float* dx, float* dweight, float* dbias,
                                cuda_backend::DeviceBuffer<float>& workspace) {
-  using Geometry = cuda_backend::ConvTranspose2dGeometry<InShape, OutChannels, Kernel, Stride, Padding, OutputPadding>;
+  using Geometry = ConvTranspose2dGeometry<InShape, OutChannels, Kernel, Stride, Padding, OutputPadding>;
   const cudaStream_t stream = cuda_backend::current_stream();
   workspace.reserve(static_cast<std::size_t>(kernels::conv_transpose2d_backward_weights_workspace<Geometry>(batch)));
   kernels::conv_transpose2d_backward_weights<Geometry>(x, dy, dweight, dbias, batch, workspace.data(), stream);
