@@ -5,7 +5,7 @@
 #   --with-torch  also the PyTorch / scikit-learn references (to regenerate fixtures, benchmarks)
 set -euo pipefail
 packages=(cmake g++ make pkg-config libeigen3-dev catch2 libbenchmark-dev libstb-dev
-          nlohmann-json3-dev zlib1g-dev doxygen)
+          nlohmann-json3-dev libcli11-dev zlib1g-dev doxygen)
 for option in "$@"; do
   case "$option" in
     --with-npm) command -v npm >/dev/null || packages+=(npm) ;;
