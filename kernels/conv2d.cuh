@@ -1,9 +1,11 @@
 // Conv2d on the GPU: forward (bias and activation fused into the epilogue), backward-data (with the
 // derivative of the ReLU that produced the input fused in, when there is one), backward-weights
 // (two-stage deterministic reduction, conv_weight_grad.cuh). Direct convolution, one thread per
-// output element, the whole weight tensor staged in shared memory: at the model's sizes (at most
-// 32x16x3x3 weights, 28x28 images) an im2col GEMM would spend more on the column matrix than on
-// arithmetic, and each block re-uses its staged weights over a grid-stride run of elements.
+// output element, the whole weight tensor staged in shared memory when it fits in 40 KiB
+// (stages_weights; larger ones, such as examples/lenet's 32x16x5x5, are read through the
+// read-only cache): at the model's sizes (at most 32x16x3x3 weights, 28x28 images) an im2col GEMM
+// would spend more on the column matrix than on arithmetic, and each block re-uses its staged
+// weights over a grid-stride run of elements.
 //
 //   conv2d_forward            y  (N,O,OH,OW) = act(conv(x (N,C,H,W), w (O,C,K,K)) + b (O))
 //   conv2d_backward_data      dx (N,C,H,W)   = conv^T(dy, w)            [* (mask > 0)]
@@ -17,7 +19,8 @@ namespace dae::kernels {
 
 #if defined(DAE_CUDA_KERNELS)
 
-/// Forward: one thread per output element (grid-stride), weights and bias in shared memory.
+/// Forward: one thread per output element (grid-stride), bias and (stages_weights) weights in
+/// shared memory.
 template <class G, Activation Act>
 __global__ void __launch_bounds__(kThreads)
     conv2d_forward_kernel(const float* __restrict__ x,       // (N,C,H,W)
@@ -25,11 +28,9 @@ __global__ void __launch_bounds__(kThreads)
                           const float* __restrict__ bias,    // (O)
                           float* __restrict__ y,             // (N,O,OH,OW)
                           long long batch) {
-  // Preconditions
-  static_assert((G::weight_size + G::O) * 4 <= 40 * 1024, "conv2d_forward: the weights must fit in shared memory");
-  DAE_SHARED(float[G::weight_size], w);
+  DAE_SHARED(float[stages_weights<G>() ? G::weight_size : 1], staged);
+  const float* w = block_weights<G>(weight, staged);
   DAE_SHARED(float[G::O], b);
-  for (int i = threadIdx.x; i < G::weight_size; i += blockDim.x) w[i] = weight[i];
   for (int i = threadIdx.x; i < G::O; i += blockDim.x) b[i] = bias[i];
   __syncthreads();
   const long long total = batch * G::output_size;
@@ -51,10 +52,8 @@ __global__ void __launch_bounds__(kThreads)
                                 const float* __restrict__ mask,    // (N,C,H,W) or null
                                 float* __restrict__ dx,            // (N,C,H,W)
                                 long long batch) {
-  // Preconditions
-  static_assert(G::weight_size * 4 <= 40 * 1024, "conv2d_backward_data: the weights must fit in shared memory");
-  DAE_SHARED(float[G::weight_size], w);
-  for (int i = threadIdx.x; i < G::weight_size; i += blockDim.x) w[i] = weight[i];
+  DAE_SHARED(float[stages_weights<G>() ? G::weight_size : 1], staged);
+  const float* w = block_weights<G>(weight, staged);
   __syncthreads();
   const long long total = batch * G::input_size;
   for (long long idx = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; idx < total;

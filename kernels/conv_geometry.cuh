@@ -9,6 +9,29 @@
 
 namespace dae::kernels {
 
+/// Whether the forward and backward-data kernels stage G's whole weight tensor in shared memory:
+/// when it takes at most 40 KiB (the bias beside it, under the 48 KiB a block may declare). A
+/// larger one is read from global memory, through the read-only cache, so that no layer size is
+/// refused.
+template <class G>
+DAE_HOST_DEVICE constexpr bool stages_weights() {
+  return G::weight_size * 4 <= 40 * 1024;
+}
+
+#if defined(DAE_CUDA_KERNELS)
+/// The weights a forward or backward-data kernel's block reads: copied into `shared` by all its
+/// threads when stages_weights<G>() (the caller then synchronises), else `weight` itself.
+template <class G>
+__device__ inline const float* block_weights(const float* weight, float* shared /* weight_size, or 1 */) {
+  if constexpr (stages_weights<G>()) {
+    for (int i = threadIdx.x; i < G::weight_size; i += blockDim.x) shared[i] = weight[i];
+    return shared;
+  } else {
+    return weight;
+  }
+}
+#endif  // DAE_CUDA_KERNELS
+
 /// Sum of plane[first], plane[first + step], ... below `count`: a bias gradient's share.
 DAE_HOST_DEVICE inline float plane_sum(const float* plane, int count, int first = 0, int step = 1) {
   float sum = 0.0f;

@@ -17,7 +17,8 @@ namespace dae::kernels {
 
 #if defined(DAE_CUDA_KERNELS)
 
-/// Forward: one thread per output element (G's input space), weights and bias in shared memory.
+/// Forward: one thread per output element (G's input space), bias and (stages_weights) weights
+/// in shared memory.
 template <class G, Activation Act>
 __global__ void __launch_bounds__(kThreads)
     conv_transpose2d_forward_kernel(const float* __restrict__ x,       // (N,O,OH,OW) in G's terms
@@ -25,12 +26,9 @@ __global__ void __launch_bounds__(kThreads)
                                     const float* __restrict__ bias,    // (C)
                                     float* __restrict__ y,             // (N,C,H,W)
                                     long long batch) {
-  // Preconditions
-  static_assert((G::weight_size + G::C) * 4 <= 40 * 1024,
-                "conv_transpose2d_forward: the weights must fit in shared memory");
-  DAE_SHARED(float[G::weight_size], w);
+  DAE_SHARED(float[stages_weights<G>() ? G::weight_size : 1], staged);
+  const float* w = block_weights<G>(weight, staged);
   DAE_SHARED(float[G::C], b);
-  for (int i = threadIdx.x; i < G::weight_size; i += blockDim.x) w[i] = weight[i];
   for (int i = threadIdx.x; i < G::C; i += blockDim.x) b[i] = bias[i];
   __syncthreads();
   const long long total = batch * G::input_size;
@@ -52,11 +50,8 @@ __global__ void __launch_bounds__(kThreads)
                                           const float* __restrict__ mask,    // (N,O,OH,OW) or null
                                           float* __restrict__ dx,            // (N,O,OH,OW)
                                           long long batch) {
-  // Preconditions
-  static_assert(G::weight_size * 4 <= 40 * 1024,
-                "conv_transpose2d_backward_data: the weights must fit in shared memory");
-  DAE_SHARED(float[G::weight_size], w);
-  for (int i = threadIdx.x; i < G::weight_size; i += blockDim.x) w[i] = weight[i];
+  DAE_SHARED(float[stages_weights<G>() ? G::weight_size : 1], staged);
+  const float* w = block_weights<G>(weight, staged);
   __syncthreads();
   const long long total = batch * G::output_size;
   for (long long idx = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; idx < total;

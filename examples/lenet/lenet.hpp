@@ -1,13 +1,9 @@
 // lenet: an MNIST digit classifier from dae's public layers, written once for every backend.
 // main.cpp trains it on the CPU; cuda_main.cu trains the same source with Backend = dae::cuda (on
-// a GPU, or on the CUDA emulation in CI). The network is LeNet-5 in today's idiom, with strided
-// convolutions where LeNet had pooling:
-//
-//   Conv2d(1->16, k5, s2, p2) -> ReLU -> Conv2d(16->32, k5, s2, p2) -> ReLU -> Flatten
-//     -> Linear(1568->128) -> ReLU -> Linear(128->10) -> softmax cross-entropy
-//
-// It trains with Adam on the 60,000 training images, shuffled every epoch, and after each epoch
-// prints the test loss and accuracy on the 10,000 test images and the epoch's training time.
+// a GPU, or on the CUDA emulation in CI). The network (lenet_network.hpp) is LeNet-5 with strided
+// convolutions where LeNet had pooling. It trains with Adam on the 60,000 training images,
+// shuffled every epoch, and after each epoch prints the test loss and accuracy on the 10,000 test
+// images and the epoch's training time.
 // What it shows beyond tiny_network: a classifier's loss (dae::cross_entropy_loss, with
 // dae::Labels carrying the class count in their type) and its accuracy (dae::count_correct).
 #pragma once
@@ -28,74 +24,13 @@
 #include <dae/data/idx.hpp>
 #include <dae/error.hpp>
 #include <dae/labels.hpp>
-#include <dae/layers/conv2d.hpp>
-#include <dae/layers/linear.hpp>
-#include <dae/layers/reshape.hpp>
 #include <dae/loss.hpp>
 #include <dae/optim/adam.hpp>
 #include <dae/rng.hpp>
 
+#include "lenet_network.hpp"
+
 namespace lenet {
-
-using Image = dae::Shape<1, 28, 28>;
-inline constexpr int kClasses = 10;
-using Logits = dae::Shape<kClasses>;
-
-/// The network: one named member per layer, one junction check per connection.
-template <class Backend>
-struct LeNet {
-  using backend = Backend;
-  template <class S>
-  using Tensor = dae::Tensor<S, Backend>;
-
-  dae::Conv2d<Image, 16, 5, 2, 2, Backend> conv1;                              // (1,28,28) -> (16,14,14), + ReLU
-  dae::Conv2d<typename decltype(conv1)::output_shape, 32, 5, 2, 2, Backend> conv2;  // -> (32,7,7), + ReLU
-  dae::Flatten<typename decltype(conv2)::output_shape, Backend> flatten;         // -> (1568)
-  dae::Linear<decltype(flatten)::output_shape::size, 128, Backend> hidden;       // -> (128), + ReLU
-  dae::Linear<128, kClasses, Backend> classifier;                                // -> (10) logits
-  DAE_CHECK_JUNCTION(conv1, conv2);
-  DAE_CHECK_JUNCTION(conv2, flatten);
-  DAE_CHECK_JUNCTION(flatten, hidden);
-  DAE_CHECK_JUNCTION(hidden, classifier);
-
-  // Activations kept from forward for backward, and their gradients.
-  Tensor<typename decltype(conv1)::output_shape> a1, da1;
-  Tensor<typename decltype(conv2)::output_shape> a2, da2;
-  Tensor<typename decltype(flatten)::output_shape> flat, dflat;
-  Tensor<typename decltype(hidden)::output_shape> h, dh;
-
-  explicit LeNet(dae::Rng& rng) {
-    conv1.reset_parameters(rng);
-    conv2.reset_parameters(rng);
-    hidden.reset_parameters(rng);
-    classifier.reset_parameters(rng);
-  }
-
-  void forward(const Tensor<Image>& x, Tensor<Logits>& logits) {
-    conv1.forward(x, a1, dae::Activation::relu);
-    conv2.forward(a1, a2, dae::Activation::relu);
-    flatten.forward(a2, flat);
-    hidden.forward(flat, h, dae::Activation::relu);
-    classifier.forward(h, logits);
-  }
-
-  /// forward's call list reversed; each ReLU's derivative goes to the layer its output feeds.
-  void backward(const Tensor<Image>& x, const Tensor<Logits>& dlogits) {
-    classifier.backward(h, dlogits, &dh, dae::Activation::relu);
-    hidden.backward(flat, dh, &dflat, dae::Activation::relu);
-    flatten.backward(dflat, da2);
-    conv2.backward(a1, da2, &da1, dae::Activation::relu);
-    conv1.backward(x, da1, nullptr);
-  }
-
-  template <class Visitor>
-  void visit_state(Visitor& visitor) {
-    conv1.visit_state("conv1", visitor);
-    conv2.visit_state("conv2", visitor);
-    hidden.visit_state("hidden", visitor);
-    classifier.visit_state("classifier", visitor);
-  }
-};
 
 /// What the command line sets.
 struct Options {
