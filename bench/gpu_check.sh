@@ -57,18 +57,20 @@ for dir in /usr/local/cuda/include /usr/include /usr/include/x86_64-linux-gnu; d
   [[ -f $dir/cudnn.h ]] && CUDNN=ON
 done
 run configure 180 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
-  -DDAE_WITH_CUDA=ON -DDAE_WITH_CUDNN=$CUDNN -DDAE_BUILD_EXAMPLES=OFF
+  -DDAE_WITH_CUDA=ON -DDAE_WITH_CUDNN=$CUDNN -DDAE_BUILD_EXAMPLES=ON
 [[ " ${FAILED[*]} " == *" configure "* ]] && { echo "configure failed; see $OUT/configure.log"; exit 1; }
 
 step "build (-j$JOBS)"
-TARGETS=(test_cuda_kernel_math test_cuda_kernels test_cuda_model test_cuda_kmeans test_cuda_two_units tiny_network_cuda
+TARGETS=(test_cuda_kernel_math test_cuda_kernels test_cuda_model test_cuda_lenet test_cuda_kmeans test_cuda_two_units tiny_network_cuda
          bench_cuda_conv bench_cuda_training)
 run build 300 cmake --build "$BUILD" -j"$JOBS" --target "${TARGETS[@]}"
 [[ " ${FAILED[*]} " == *" build "* ]] && { echo "build failed; see $OUT/build.log"; exit 1; }
 
 step "CUDA tests"
 # A skip (exit 77) means the device was not usable: treat it as a failure in this script.
-run ctest 240 ctest --test-dir "$BUILD" -L cuda --output-on-failure --no-tests=error
+# example_lenet_cuda needs real MNIST, which the device machine cannot download; test_cuda_lenet
+# runs the same network there.
+run ctest 240 ctest --test-dir "$BUILD" -L cuda -E '^example_lenet_cuda$' --output-on-failure --no-tests=error
 if grep -q "Skipped\|\*\*\*Not Run" "$OUT/ctest.log"; then
   echo "!!! a CUDA test was skipped: the device was not usable"
   FAILED+=("ctest-skipped")

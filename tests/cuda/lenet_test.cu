@@ -28,8 +28,6 @@ struct Snapshot {
     values[name].assign(p.value.data(), p.value.data() + p.value.size());
     grads[name].assign(p.grad.data(), p.grad.data() + p.grad.size());
   }
-  void buffer(const std::string&, Buffer<float>&) {}
-  void counter(const std::string&, std::int64_t&) {}
 };
 
 template <class Net>
