@@ -24,7 +24,6 @@
 #include "dae/backend/cuda/conv2d.cuh"
 #include "dae/backend/cuda/conv_transpose2d.cuh"
 #include "dae/backend/cuda/cross_entropy.cuh"
-#include "dae/backend/cuda/labels.hpp"
 #include "dae/backend/cuda/linear.cuh"
 #include "dae/backend/cuda/loss_state.cuh"
 #include "dae/backend/cuda/mse.cuh"

@@ -4,6 +4,7 @@
 // same names and signatures, is backend/cuda/state.hpp).
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,12 @@ void upload_values(Buffer<S>&) {}
 
 template <class S>
 void zero_grad(Parameter<S>& p) { p.grad.setZero(); }
+
+/// Replaces the contents of a scratch buffer with host values (dae::Labels stores its labels so).
+template <class T>
+void assign_from_host(std::vector<T>& scratch, std::span<const T> host) {
+  scratch.assign(host.begin(), host.end());
+}
 
 /// Hands a parameter to a state visitor (see parameter.hpp for the two kinds of visitor).
 template <class Visitor, class S>

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +54,15 @@ struct MirroredBuffer : Buffer<float> {
   void to_device() { copy_to_device(device.data(), value.data(), size()); }
   void to_host() { copy_to_host(value.data(), device.data(), size()); }
 };
+
+/// Replaces the contents of a scratch buffer with host values, uploaded on the current stream (the
+/// CUDA half of backend/cpu/state.hpp's assign_from_host; in this namespace so that a template
+/// defined before this header, as dae::Labels, finds it by argument-dependent lookup).
+template <class T>
+void assign_from_host(DeviceBuffer<T>& scratch, std::span<const T> host) {
+  scratch.reserve(host.size());
+  copy_to_device(scratch.data(), host.data(), host.size());
+}
 
 }  // namespace cuda_backend
 
