@@ -3,8 +3,9 @@
 //   dae_mnist run --data data/mnist --out runs/mnist     train, pictures, generate, encode, cluster, report
 //   dae_mnist train|encode|reconstruct|generate|cluster  one step at a time
 //
-// Exit codes: 0 success, 1 bad data or a failed computation, 2 a mistake in the command line.
-// Every failure prints one line naming the file, field or flag.
+// Exit codes: 0 success, 1 bad data or a failed computation, 2 a mistake in the command line,
+// 3 stopped by SIGINT/SIGTERM after saving a resumable state (interrupt.hpp). Every failure
+// prints one line naming the file, field or flag.
 #include <cstdio>
 #include <exception>
 #include <new>
@@ -43,7 +44,9 @@ commands:
 --data is a folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte
 and t10k-labels-idx1-ubyte (each plain or .gz); scripts/fetch_mnist.sh puts MNIST in data/mnist.
 --images/--labels take IDX (plain or .gz) or .npy. --epochs is the total a run reaches: rerun an
-interrupted command with --resume to finish it. With --k above 10 (the number of classes) only
+interrupted command with --resume to finish it: Ctrl-C (SIGINT) or SIGTERM stops at the next
+step, saves a resumable state and exits with status 3. One train or run at a time per --out
+(a second one refuses). With --k above 10 (the number of classes) only
 the majority mapping is scored: the greedy and Hungarian mappings are one-to-one.
 )";
 
@@ -84,8 +87,12 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
+  ignore_file_size_signal();
   try {
     return run_command(argv[1], argc, argv);
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "dae_mnist: %s\n", e.what());
+    return kInterruptedExit;
   } catch (const UsageError& e) {
     std::fprintf(stderr, "dae_mnist: %s\n", e.what());
     return 2;

@@ -103,6 +103,7 @@ template <class Model>
 int model_command(const std::string& command, int argc, char** argv) {
   if (command == "train") {
     const Args args(command, argc, argv, 2, kTrainFlags, {"--resume"});
+    const StopOnSignal stop_on_signal;
     Trainer<Model> trainer(train_options(args));
     trainer.prepare();
     trainer.run();
@@ -115,12 +116,23 @@ int model_command(const std::string& command, int argc, char** argv) {
     const Args args(command, argc, argv, 2, flags, {"--resume"});
     const TrainOptions options = train_options(args);
     const ClusterOptions clustering = cluster_options(args);
+    const StopOnSignal stop_on_signal;
     Trainer<Model> trainer(options);
     trainer.prepare();
     const auto metrics = trainer.run();
+    // After training, a stop request is honoured between the steps: each one's files are whole,
+    // and `run --resume` (no epochs left to train) does them all again from the saved model.
+    const auto stop_point = [&](const char* next) {
+      if (stop_requested()) {
+        throw Interrupted("stopped by " + stop_signal_name() + " after training, before " + next + "; the model is in " +
+                          trainer.files().model().string() + "; rerun the same command with --resume to finish");
+      }
+    };
     Model& model = trainer.model();
     model.eval();
+    stop_point("generating digits");
     generate_grid(model, 9, 1, options.out / "generated.png");
+    stop_point("encoding the training images");
 
     // Codes of the clean training images (evaluation mode), with their labels.
     const auto train_images = trainer.train_set().images.select(trainer.split().train);
@@ -132,7 +144,9 @@ int model_command(const std::string& command, int argc, char** argv) {
     dae::io::write_npy<std::int64_t>(options.out / "labels.npy", {static_cast<std::int64_t>(labels.size())}, labels64);
 
     require_enough_codes(labels.size(), clustering, "the training split");
+    stop_point("clustering");
     const auto clusters = cluster_codes_both(codes, 4, labels, clustering, options.out);
+    stop_point("writing the report");
     print_clusters(clusters.kmeans);
     print_clusters(clusters.graph);
     write_report(options.out / "report.html", options, metrics, trainer.files().picture(options.epochs), clusters);

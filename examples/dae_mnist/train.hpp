@@ -7,24 +7,36 @@
 // data/noise.hpp), so model + optimizer + epoch is the whole training state. `--epochs` is the
 // epoch count the run should reach: rerunning an interrupted command with --resume finishes it,
 // and N epochs then --resume to N+M gives the model of N+M epochs straight, bit for bit.
+//
+// Faults: one run per --out at a time (run_lock.hpp). SIGINT/SIGTERM stop at the next step
+// boundary and save the state mid-epoch (batches done and their loss sum as metadata), so the
+// resumed run is still bit for bit the straight one. The end of an epoch writes metrics, loss
+// curve and model first and the training state last: the state is the commit point, so a SIGKILL
+// anywhere leaves a resumable run (at worst one epoch is trained again, to the same bytes). A NaN
+// or infinity in the loss, a parameter, a gradient or a BatchNorm statistic stops training with
+// the tensor's name before anything non-finite is saved.
 #pragma once
 
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dae/autoencoder.hpp"
 #include "dae/backend/cpu/data.hpp"
 #include "dae/backend/cpu/parallel.hpp"
+#include "dae/finite.hpp"
 #include "dae/data/noise.hpp"
 #include "dae/data/split.hpp"
 #include "dae/io/atomic_file.hpp"
@@ -33,6 +45,8 @@
 #include "dae/io/png.hpp"
 #include "args.hpp"
 #include "dataset.hpp"
+#include "interrupt.hpp"
+#include "run_lock.hpp"
 
 namespace dae_mnist {
 
@@ -125,8 +139,12 @@ class Progress {
                  images_per_second, format_seconds(eta).c_str());
     std::fflush(stderr);
   }
-  void epoch(const EpochMetrics& m, int epochs) {
+  /// Clears the bar, so that what is printed next starts a clean line.
+  void clear() {
     if (tty_) std::fprintf(stderr, "\r%*s\r", 100, "");
+  }
+  void epoch(const EpochMetrics& m, int epochs) {
+    clear();
     std::fprintf(stderr, "epoch %d/%d  train_loss %.6f  val_loss %.6f  %.1f s  %.0f img/s\n", m.epoch, epochs,
                  m.train_loss, m.val_loss, m.seconds, m.images_per_second);
   }
@@ -136,6 +154,13 @@ class Progress {
 };
 
 }  // namespace detail
+
+/// The part of an epoch a stopped run had done: the batches and the sum of their losses (the
+/// epoch's mean needs it), and the seconds they took.
+struct EpochInProgress {
+  int batches = 0;
+  double loss_sum = 0, seconds = 0;
+};
 
 /// Trains (or resumes) per `options`, writing into options.out. Returns the per-epoch metrics.
 /// @tparam Model  dae::Autoencoder<4> or dae::Autoencoder<4, dae::cuda>
@@ -149,7 +174,10 @@ class Trainer {
   void prepare() {
     if (options_.threads > 0) dae::set_threads(options_.threads);
     dae::io::ensure_writable_directory(options_.out);
+    lock_.emplace(options_.out);
     dae::io::ensure_writable_directory(files_.pictures());
+    dae::io::remove_stale_temporaries(options_.out);  // ours alone: we hold the lock
+    dae::io::remove_stale_temporaries(files_.pictures());
     if (!options_.resume && fs::exists(files_.state())) {
       throw UsageError("--out " + options_.out.string() + " already holds a training run (" + files_.state().string() +
                        "); pass --resume to continue it, or choose another --out");
@@ -178,15 +206,20 @@ class Trainer {
   }
 
   /// Runs the remaining epochs up to options.epochs.
+  /// @throws Interrupted after saving a resumable state, when a StopOnSignal saw SIGINT/SIGTERM
+  /// @throws dae::Error when training diverges (nothing non-finite is saved)
   std::vector<EpochMetrics> run() {
     detail::Progress progress;
     model_.train();
     for (int epoch = completed_ + 1; epoch <= options_.epochs; ++epoch) {
-      const auto start = Clock::now();
+      const auto start = Clock::now() - std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(in_progress_.seconds));
       const double train_loss = train_epoch(epoch, progress);
       const double train_seconds = seconds_since(start);
       model_.eval();
       const double val_loss = validation_loss(epoch);
+      if (!std::isfinite(val_loss)) throw diverged(epoch, "the validation loss is " + std::to_string(val_loss));
+      if (const auto bad = first_non_finite_state()) throw diverged(epoch, *bad + " holds non-finite values");
       write_picture(epoch);
       model_.train();
       EpochMetrics m;
@@ -199,6 +232,11 @@ class Trainer {
       metrics_.push_back(m);
       save(epoch);
       progress.epoch(m, options_.epochs);
+      if (stop_requested() && epoch < options_.epochs) {
+        throw Interrupted("stopped by " + stop_signal_name() + " after epoch " + std::to_string(epoch) + " of " +
+                          std::to_string(options_.epochs) + ", saved in " + files_.state().string() +
+                          "; rerun the same command with --resume to finish");
+      }
     }
     return metrics_;
   }
@@ -236,29 +274,55 @@ class Trainer {
                                dae::data::kTrainNoiseStream + static_cast<std::uint64_t>(epoch)};
     const auto count = static_cast<std::int64_t>(order.size());
     const int batches = static_cast<int>((count + options_.batch - 1) / options_.batch);
+    // What is read back (and checked) every kLossReadInterval batches is also where a stop
+    // request is honoured: on a GPU that is where the loss sum is known without waiting.
     constexpr int kLossReadInterval = Model::on_host ? 1 : 32;
-    double loss_sum = 0;
+    const EpochInProgress resumed = std::exchange(in_progress_, {});
+    double loss_sum = resumed.loss_sum;
     const auto start = Clock::now();
-    for (int b = 0; b < batches; ++b) {
+    for (int b = resumed.batches; b < batches; ++b) {
+      if (b % kLossReadInterval == 0 && stop_requested()) {
+        progress.clear();
+        save_in_progress({b, loss_sum, resumed.seconds + seconds_since(start)});
+        throw Interrupted("stopped by " + stop_signal_name() + " at epoch " + std::to_string(epoch) + ", batch " +
+                          std::to_string(b) + " of " + std::to_string(batches) + ", saved in " + files_.state().string() +
+                          "; rerun the same command with --resume to finish");
+      }
       const std::int64_t first = std::int64_t{b} * options_.batch;
       const std::int64_t size = std::min<std::int64_t>(options_.batch, count - first);
       resident_->batch(first, size, noise, clean_, noisy_);
       model_.train_step_async(noisy_, clean_);
       if ((b + 1) % kLossReadInterval != 0 && b + 1 != batches) continue;
       const double losses = model_.take_loss_sum();
+      const auto at = [&] { return ", batch " + std::to_string(b + 1) + " of " + std::to_string(batches); };
+      if (const auto bad = dae::first_non_finite([&](auto& v) { model_.visit_state(v); })) {
+        progress.clear();
+        throw diverged(epoch, *bad + " holds non-finite values", at());
+      }
       if (!std::isfinite(losses)) {
-        throw dae::Error("training diverged: the loss is " + std::to_string(losses) + " at epoch " +
-                         std::to_string(epoch) + ", by batch " + std::to_string(b + 1) +
-                         " (the last checkpoint in " + options_.out.string() + " is kept; try a smaller --lr)");
+        progress.clear();
+        throw diverged(epoch, "the loss is " + std::to_string(losses), at());
       }
       loss_sum += losses;
       const double elapsed = seconds_since(start);
-      const double rate = static_cast<double>(first + size) / elapsed;
+      const double rate = static_cast<double>(first + size - resumed.batches * std::int64_t{options_.batch}) / elapsed;
       const double remaining = static_cast<double>(count - first - size) / rate +
                                static_cast<double>(options_.epochs - epoch) * static_cast<double>(count) / rate;
       progress.batch(epoch, options_.epochs, b + 1, batches, loss_sum / (b + 1), rate, remaining);
     }
     return loss_sum / batches;  // the reference's mean of batch losses
+  }
+
+  /// The error of a diverged run: where, what, and that the last checkpoint is kept.
+  [[nodiscard]] dae::Error diverged(int epoch, const std::string& what, const std::string& where = " (its end)") const {
+    return dae::Error("training diverged at epoch " + std::to_string(epoch) + where + ": " + what +
+                      " (the last checkpoint in " + options_.out.string() + " is kept; try a smaller --lr)");
+  }
+
+  /// The first non-finite tensor of the whole training state (model and Adam moments).
+  [[nodiscard]] std::optional<std::string> first_non_finite_state() {
+    std::int64_t epoch = completed_;
+    return dae::first_non_finite([&](auto& v) { detail::visit_training_state(model_, epoch, v); });
   }
 
   /// MSE over the whole validation set (every element counted once), evaluation mode.
@@ -293,12 +357,9 @@ class Trainer {
                        dae::io::tile_images(rows, 3 * cols, 28, 28, {.rows = 3, .cols = cols, .scale = 3, .gap = 4}));
   }
 
+  /// The end of an epoch. The training state goes last: it is what --resume trusts, so every file
+  /// written before it is at least as new as the epoch it records.
   void save(int epoch) {
-    model_.save(files_.model());
-    std::int64_t completed = epoch;
-    auto state = dae::collect_state<float>([&](auto& v) { detail::visit_training_state(model_, completed, v); });
-    state.metadata = hyper_parameters();
-    dae::io::write_safetensors(files_.state(), state);
     std::string lines;
     for (const auto& m : metrics_) lines += m.to_json().dump() + "\n";
     dae::io::write_file_atomic(files_.metrics(), std::string_view(lines));
@@ -313,6 +374,45 @@ class Trainer {
     }
     dae::io::write_png(files_.loss_curve(),
                        dae::io::line_chart(curves, {.title = "MSE LOSS", .x_label = "EPOCH", .y_label = "LOSS"}));
+    model_.save(files_.model());
+    completed_ = epoch;
+    write_state({});
+  }
+
+  /// A stopped epoch: only the training state changes (model.safetensors stays the last whole
+  /// epoch's), with the part of epoch completed_ + 1 that was done.
+  void save_in_progress(const EpochInProgress& done) { write_state(done); }
+
+  /// Writes model + Adam state + completed epochs, and the epoch in progress if any, atomically.
+  void write_state(const EpochInProgress& done) {
+    std::int64_t completed = completed_;
+    auto state = dae::collect_state<float>([&](auto& v) { detail::visit_training_state(model_, completed, v); });
+    state.metadata = hyper_parameters();
+    if (done.batches > 0) {
+      state.metadata[kInProgressBatches] = std::to_string(done.batches);
+      state.metadata[kInProgressLossSum] = hex_double(done.loss_sum);
+      state.metadata[kInProgressSeconds] = hex_double(done.seconds);
+    }
+    dae::io::write_safetensors(files_.state(), state);
+  }
+
+  /// Exact text of a double ("%a"), so a resumed epoch's mean loss is the straight run's.
+  static std::string hex_double(double value) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%a", value);
+    return text;
+  }
+
+  /// The metadata value `key` of `file` as a finite, non-negative double.
+  static double read_non_negative(const std::map<std::string, std::string>& metadata, const std::string& key,
+                                  const fs::path& file) {
+    const std::string& text = metadata.at(key);
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value < 0) {
+      throw dae::Error(file.string() + ": metadata '" + key + "' is '" + text + "', not a finite number >= 0");
+    }
+    return value;
   }
 
   /// The settings a resumed run must share with the run it continues.
@@ -343,32 +443,72 @@ class Trainer {
                          files_.state().string() + ")");
       }
     }
+    // Everything is checked before the model is touched: a bad state leaves nothing half-loaded.
+    const auto batches_per_epoch = static_cast<std::int64_t>((split_.train.size() + static_cast<std::size_t>(options_.batch) - 1) /
+                                                             static_cast<std::size_t>(options_.batch));
+    EpochInProgress in_progress;
+    if (file.metadata.count(kInProgressBatches) != 0) {
+      const std::string& text = file.metadata.at(kInProgressBatches);
+      std::int64_t batches = 0;
+      const auto parsed = std::from_chars(text.data(), text.data() + text.size(), batches);
+      if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size() || batches < 1 || batches >= batches_per_epoch) {
+        throw dae::Error(files_.state().string() + ": metadata '" + kInProgressBatches + "' is '" + text +
+                         "', not a batch count in [1, " + std::to_string(batches_per_epoch - 1) + "]");
+      }
+      in_progress.batches = static_cast<int>(batches);
+      in_progress.loss_sum = read_non_negative(file.metadata, kInProgressLossSum, files_.state());
+      in_progress.seconds = read_non_negative(file.metadata, kInProgressSeconds, files_.state());
+    }
+    const auto epoch_tensor = file.tensors.find("epoch");
+    if (epoch_tensor != file.tensors.end() && epoch_tensor->second.dtype == dae::io::DType::I64 &&
+        epoch_tensor->second.shape.empty()) {
+      std::int64_t stored = 0;
+      epoch_tensor->second.copy_to(std::span<std::int64_t>(&stored, 1));
+      if (stored < 0 || stored > kMaxEpochs) {
+        throw dae::Error(files_.state().string() + ": tensor 'epoch' is " + std::to_string(stored) +
+                         ", not an epoch count in [0, " + std::to_string(kMaxEpochs) + "]");
+      }
+    }
     std::int64_t epoch = 0;
     dae::restore_state<float>(file, files_.state(), [&](auto& v) { detail::visit_training_state(model_, epoch, v); });
     completed_ = static_cast<int>(epoch);
-    if (completed_ > options_.epochs) {
-      throw UsageError("--epochs " + std::to_string(options_.epochs) + ": the run being resumed already has " +
-                       std::to_string(completed_) + " epochs");
+    in_progress_ = in_progress;
+    if (const auto bad = first_non_finite_state()) {
+      throw dae::Error(files_.state().string() + ": tensor '" + *bad + "' holds non-finite values (not a state to train on)");
+    }
+    const int reached = completed_ + (in_progress_.batches > 0 ? 1 : 0);
+    if (completed_ > options_.epochs || (in_progress_.batches > 0 && reached > options_.epochs)) {
+      throw UsageError("--epochs " + std::to_string(options_.epochs) + ": the run being resumed already " +
+                       (in_progress_.batches > 0 ? "is in epoch " + std::to_string(reached)
+                                                 : "has " + std::to_string(completed_) + " epochs"));
     }
     std::ifstream in(files_.metrics());
     std::string line;
-    while (std::getline(in, line)) {
+    for (int number = 1; std::getline(in, line); ++number) {
       if (line.empty()) continue;
+      const auto where = files_.metrics().string() + ", line " + std::to_string(number);
       const auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.contains("epoch")) {
-        throw dae::Error(files_.metrics().string() + ": a line is not a metrics object");
+      if (j.is_discarded() || !j.is_object() || !j.contains("epoch")) throw dae::Error(where + ": not a metrics object");
+      try {
+        EpochMetrics m;
+        m.epoch = j.at("epoch").get<int>();
+        if (m.epoch > completed_) break;
+        m.train_loss = j.at("train_loss").get<double>();
+        m.val_loss = j.at("val_loss").get<double>();
+        m.seconds = j.at("seconds").get<double>();
+        m.train_seconds = j.value("train_seconds", m.seconds);
+        m.images_per_second = j.at("images_per_second").get<double>();
+        metrics_.push_back(m);
+      } catch (const nlohmann::json::exception& e) {
+        throw dae::Error(where + ": " + e.what());
       }
-      EpochMetrics m;
-      m.epoch = j.at("epoch").get<int>();
-      if (m.epoch > completed_) break;
-      m.train_loss = j.at("train_loss").get<double>();
-      m.val_loss = j.at("val_loss").get<double>();
-      m.seconds = j.at("seconds").get<double>();
-      m.train_seconds = j.value("train_seconds", m.seconds);
-      m.images_per_second = j.at("images_per_second").get<double>();
-      metrics_.push_back(m);
     }
   }
+
+  static constexpr const char* kInProgressBatches = "epoch_in_progress_batches";
+  static constexpr const char* kInProgressLossSum = "epoch_in_progress_loss_sum";
+  static constexpr const char* kInProgressSeconds = "epoch_in_progress_seconds";
+  static constexpr std::int64_t kMaxEpochs = 100000;  // --epochs' own bound
 
   TrainOptions options_;
   TrainFiles files_;
@@ -378,6 +518,8 @@ class Trainer {
   std::vector<std::int64_t> picture_ids_;
   std::vector<EpochMetrics> metrics_;
   int completed_ = 0;
+  EpochInProgress in_progress_;  // of epoch completed_ + 1, from a resumed state
+  std::optional<RunLock> lock_;
   std::optional<dae::ResidentImages<dae::Shape<1, 28, 28>, typename Model::backend>> resident_;  // the training set
   typename Model::Images clean_, noisy_;
 };

@@ -14,111 +14,15 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-#include <zlib.h>
 
 #include "dae/io/npy.hpp"
 #include "dae/io/safetensors.hpp"
-#include "dae/rng.hpp"
+#include "cli/cli_harness.hpp"
 
 namespace fs = std::filesystem;
+using namespace dae_cli_test;
 
 namespace {
-
-struct Result {
-  int exit_code;
-  std::string err;
-};
-
-const fs::path& work_dir() {
-  static const fs::path dir = [] {
-    auto d = fs::temp_directory_path() / ("dae_cli_test_" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-
-/// Runs dae_mnist with `arguments`; built as test_cli_cuda (DAE_CLI_DEVICE), the model commands
-/// run with --device DAE_CLI_DEVICE.
-Result dae_mnist(std::string arguments) {
-#if defined(DAE_CLI_DEVICE)
-  for (const char* model_command : {"train ", "run ", "encode ", "reconstruct ", "generate "})
-    if (arguments.starts_with(model_command)) arguments += std::string(" --device ") + DAE_CLI_DEVICE;
-#endif
-  const auto err = work_dir() / "stderr.txt";
-  const std::string command = std::string(DAE_MNIST_BIN) + " " + arguments + " > " + (work_dir() / "stdout.txt").string() +
-                              " 2> " + err.string();
-  const int status = std::system(command.c_str());
-  std::ifstream in(err);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
-}
-
-std::vector<char> bytes_of(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const fs::path& path, const std::vector<unsigned char>& data) {
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
-
-void put_u32(std::vector<unsigned char>& out, std::uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<unsigned char>(v >> shift));
-}
-
-/// Class c: a thick stroke at angle c * 18 degrees through a jittered centre, plus speckle.
-std::vector<unsigned char> draw_digit(int c, dae::Rng& rng) {
-  std::vector<unsigned char> image(784, 0);
-  const double angle = c * 3.14159265358979 / 10.0;
-  const double cx = 14 + 2 * (rng.uniform_double() - 0.5), cy = 14 + 2 * (rng.uniform_double() - 0.5);
-  for (int t = -9; t <= 9; ++t) {
-    const int x = static_cast<int>(std::lround(cx + t * std::cos(angle))), y = static_cast<int>(std::lround(cy + t * std::sin(angle)));
-    for (int dy = -1; dy <= 1; ++dy) {
-      for (int dx = -1; dx <= 1; ++dx) {
-        if (x + dx >= 0 && x + dx < 28 && y + dy >= 0 && y + dy < 28) image[static_cast<std::size_t>((y + dy) * 28 + x + dx)] = 255;
-      }
-    }
-  }
-  if (c % 2 == 1) {  // odd classes get a ring: pairs of angles stay distinguishable
-    for (int a = 0; a < 64; ++a) {
-      const int x = static_cast<int>(std::lround(cx + 6 * std::cos(a * 0.0982))), y = static_cast<int>(std::lround(cy + 6 * std::sin(a * 0.0982)));
-      image[static_cast<std::size_t>(y * 28 + x)] = 200;
-    }
-  }
-  for (int i = 0; i < 20; ++i) image[rng.below(784)] = static_cast<unsigned char>(rng.below(256));
-  return image;
-}
-
-/// Writes train/t10k IDX images and labels; the training images gzipped (as Fashion-MNIST ships).
-void write_dataset(const fs::path& folder, int train_count, int test_count) {
-  fs::create_directories(folder);
-  dae::Rng rng(2024);
-  for (const auto& [part, count] : {std::pair<std::string, int>{"train", train_count}, {"t10k", test_count}}) {
-    std::vector<unsigned char> images, labels;
-    put_u32(images, 0x803);
-    put_u32(images, static_cast<std::uint32_t>(count));
-    put_u32(images, 28);
-    put_u32(images, 28);
-    put_u32(labels, 0x801);
-    put_u32(labels, static_cast<std::uint32_t>(count));
-    for (int i = 0; i < count; ++i) {
-      const int c = static_cast<int>(rng.below(10));
-      const auto image = draw_digit(c, rng);
-      images.insert(images.end(), image.begin(), image.end());
-      labels.push_back(static_cast<unsigned char>(c));
-    }
-    if (part == "train") {
-      gzFile gz = gzopen((folder / "train-images-idx3-ubyte.gz").c_str(), "wb");
-      gzwrite(gz, images.data(), static_cast<unsigned>(images.size()));
-      gzclose(gz);
-    } else {
-      write_bytes(folder / (part + "-images-idx3-ubyte"), images);
-    }
-    write_bytes(folder / (part + "-labels-idx1-ubyte"), labels);
-  }
-}
 
 #if defined(DAE_CLI_DEVICE)
 constexpr int kTrainImages = 640, kTestImages = 200;  // the CUDA emulation runs kernels thread by thread
@@ -133,22 +37,6 @@ const fs::path& dataset() {
     return f;
   }();
   return folder;
-}
-
-std::vector<nlohmann::json> read_metrics(const fs::path& path) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
-  return lines;
-}
-
-/// Checks a failure: the exit code, a single line, and that it names `fragment`.
-void expect_failure(const Result& r, int exit_code, const std::string& fragment) {
-  INFO("stderr: " << r.err);
-  CHECK(r.exit_code == exit_code);
-  CHECK(r.err.find(fragment) != std::string::npos);
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }
 
 const std::string kTrain = " --epochs 2 --batch 64 --threads 2 --seed 3";

@@ -78,3 +78,20 @@ TEST_CASE("ensure_writable_directory", "[io][atomic]") {
   require_error([&] { dae::io::ensure_writable_directory(""); }, {"empty path"});
   CHECK(read_bytes(dir / "file") == bytes_of("x"));
 }
+
+TEST_CASE("remove_stale_temporaries clears what killed writes left, and nothing else", "[io][atomic]") {
+  TempDir dir;
+  dae::io::write_file_atomic(dir / "model.safetensors", std::string_view("kept"));
+  for (const char* stale : {".model.safetensors.tmp.a1B2c3", ".metrics.jsonl.tmp.XyZ789", ".dae-write-probe.Q1w2E3"}) {
+    std::ofstream(dir / stale) << "partial";
+  }
+  for (const char* kept : {".dae_mnist.lock", "notes.tmp.txt", ".hidden", "run.tmp.abcdef"}) {
+    std::ofstream(dir / kept) << "user";
+  }
+  std::filesystem::create_directory(dir / ".folder.tmp.abcdef");  // not a file: left alone
+  CHECK(dae::io::remove_stale_temporaries(dir.path()) == 3);
+  CHECK(entries(dir.path()) == 6);
+  CHECK(read_bytes(dir / "model.safetensors") == bytes_of("kept"));
+  CHECK(dae::io::remove_stale_temporaries(dir.path()) == 0);
+  CHECK(dae::io::remove_stale_temporaries(dir / "missing") == 0);
+}

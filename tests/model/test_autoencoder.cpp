@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 
 #include "dae/autoencoder.hpp"
+#include "dae/finite.hpp"
 #include "support/fixtures.hpp"
 #include "support/gradient_check.hpp"
 #include "support/require_close.hpp"
@@ -307,4 +309,33 @@ TEST_CASE("Training is reproducible bit for bit, whatever the thread count", "[m
   CHECK(run(1) == two_threads);
   CHECK(run(3) == two_threads);
   set_threads(2);
+}
+
+TEST_CASE("first_non_finite names the first tensor holding NaN or infinity", "[model]") {
+  Autoencoder<4> model(7);
+  const auto check = [&] { return first_non_finite([&](auto& v) { model.visit_state(v); }); };
+  CHECK_FALSE(check().has_value());
+  model.decoder.conv4.running_var.value[3] = std::numeric_limits<float>::infinity();
+  CHECK(check() == std::optional<std::string>("decoder.decoder_conv.4.running_var"));
+  model.decoder.conv3.weight.grad[0] = std::numeric_limits<float>::quiet_NaN();
+  CHECK(check() == std::optional<std::string>("decoder.decoder_conv.3.weight (gradient)"));
+  model.encoder.lin0.bias.value[1] = -std::numeric_limits<float>::infinity();
+  CHECK(check() == std::optional<std::string>("encoder.encoder_lin.0.bias"));
+
+  // The optimiser's moments are part of a training state too.
+  model.reset_parameters(7);
+  float* exp_avg_sq = nullptr;
+  struct FindMoment {
+    float*& out;
+    void parameter(const std::string&, Parameter<float>&) {}
+    void buffer(const std::string& name, Buffer<float>& b) {
+      if (name == "encoder.encoder_cnn.0.weight.exp_avg_sq") out = b.value.data();
+    }
+    void counter(const std::string&, std::int64_t&) {}
+  } find{exp_avg_sq};
+  model.optimizer().visit_state(find);
+  REQUIRE(exp_avg_sq != nullptr);
+  exp_avg_sq[0] = std::numeric_limits<float>::quiet_NaN();
+  CHECK(first_non_finite([&](auto& v) { model.optimizer().visit_state(v); }) ==
+        std::optional<std::string>("encoder.encoder_cnn.0.weight.exp_avg_sq"));
 }

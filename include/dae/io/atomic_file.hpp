@@ -5,7 +5,8 @@
 // directory is fsynced too. Readers therefore see either the old file or the complete new one, and
 // a failed write leaves the previous file untouched and removes its temporary. POSIX only (Linux),
 // like the rest of the project's tooling. `ensure_writable_directory` lets a program prove, before
-// hours of training, that its output folder can take files.
+// hours of training, that its output folder can take files; `remove_stale_temporaries` clears the
+// temporaries of writes that a SIGKILL or a power cut stopped before their rename.
 #pragma once
 
 #include <fcntl.h>
@@ -200,6 +201,37 @@ inline void ensure_writable_directory(const std::filesystem::path& dir) {
   ::unlink(pattern.c_str());
   if (err != 0) throw Error(detail::errno_message(dir, "directory is not writable", err));
   if (!closed) throw Error(dir.string() + ": directory is not writable: close failed");
+}
+
+/// True for the names write_file_atomic and ensure_writable_directory give their temporary files:
+/// ".<name>.tmp.XXXXXX" and ".dae-write-probe.XXXXXX".
+/// @param name a file name, without its directory.
+/// @return whether a crashed write could have left a file of that name.
+inline bool is_temporary_name(std::string_view name) {
+  constexpr std::size_t kSuffix = 6;  // mkostemp's XXXXXX
+  if (name.size() < 2 || name.front() != '.') return false;
+  const std::size_t stem = name.size() - kSuffix;
+  if (name.size() > kSuffix + 5 && name.substr(stem - 5, 5) == ".tmp.") return true;
+  return name.size() == kSuffix + 17 && name.substr(0, 17) == ".dae-write-probe.";
+}
+
+/// Removes the temporary files that writes killed before their rename (SIGKILL, power loss) left
+/// in `dir`. Only call it while no other process writes into `dir` (under a lock of the folder):
+/// a live write's temporary has the same form.
+/// @param dir the folder to clean; a missing folder holds nothing.
+/// @return the number of files removed.
+/// @throws dae::Error naming the file when one cannot be removed.
+inline int remove_stale_temporaries(const std::filesystem::path& dir) {
+  std::error_code ec;
+  int removed = 0;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec) || !is_temporary_name(it->path().filename().string())) continue;
+    if (::unlink(it->path().c_str()) != 0) {
+      throw Error(detail::errno_message(it->path(), "cannot remove a stale temporary file", errno));
+    }
+    ++removed;
+  }
+  return removed;
 }
 
 }  // namespace dae::io
