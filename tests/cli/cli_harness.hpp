@@ -40,15 +40,21 @@ inline std::string read_text(const fs::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-/// A fresh folder for this test process, removed and made again at first use.
+/// A fresh folder for this test process, made at first use and removed when the process ends.
 inline const fs::path& work_dir() {
-  static const fs::path dir = [] {
-    auto d = fs::temp_directory_path() / ("dae_cli_test_" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
+  struct Folder {
+    fs::path path = fs::temp_directory_path() / ("dae_cli_test_" + std::to_string(::getpid()));
+    Folder() {
+      fs::remove_all(path);
+      fs::create_directories(path);
+    }
+    ~Folder() {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+  };
+  static const Folder folder;
+  return folder.path;
 }
 
 /// Runs `shell_prefix` (a shell command such as "ulimit -f 64;", or nothing) then dae_mnist with

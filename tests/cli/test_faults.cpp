@@ -156,7 +156,7 @@ class Tmpfs {
 [[noreturn]] void skip(const std::string& why) {
   std::fprintf(stderr, "skipped: %s\n", why.c_str());
   std::fflush(stderr);
-  std::_Exit(77);
+  std::exit(77);  // static destructors still run: the work folder goes
 }
 
 void copy_folder(const fs::path& from, const fs::path& to) {
