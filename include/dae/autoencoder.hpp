@@ -9,8 +9,10 @@
 //   model.save("model.safetensors");
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -171,6 +173,16 @@ class Autoencoder {
   /// @throws dae::Error naming the file and the tensor or field at fault
   void load(const std::filesystem::path& path) {
     load_state(*this, path);
+    synchronize();
+  }
+
+  /// Reads a checkpoint held in memory (the bytes of a file load() would read); as strict, and
+  /// all-or-nothing in the same way.
+  /// @param bytes the whole safetensors file.
+  /// @param source its name, for error messages.
+  /// @throws dae::Error naming `source` and the tensor or field at fault
+  void load(std::span<const std::byte> bytes, const std::string& source) {
+    load_state(*this, bytes, source);
     synchronize();
   }
 

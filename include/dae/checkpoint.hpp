@@ -8,6 +8,7 @@
 // failed load leaves the model as it was. Saving is atomic (temporary file, fsync, rename).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -94,12 +95,27 @@ void save_state(Model& model, const std::filesystem::path& path) {
   io::write_safetensors(path, collect_state<Scalar>([&](auto& visitor) { model.visit_state(visitor); }));
 }
 
+/// Loads `model.visit_state` from a safetensors image held in memory; all-or-nothing.
+/// @param model anything with `visit_state(visitor)` and a `scalar` type.
+/// @param bytes the whole file.
+/// @param source the file's name, for error messages.
+/// @post on failure the model is unchanged.
+/// @throws dae::Error naming `source` and the field or tensor at fault.
+template <class Model>
+void load_state(Model& model, std::span<const std::byte> bytes, const std::string& source) {
+  using Scalar = typename Model::scalar;
+  const io::SafetensorsFile file = io::parse_safetensors(bytes, source);
+  restore_state<Scalar>(file, source, [&](auto& visitor) { model.visit_state(visitor); });
+}
+
 /// Loads `model.visit_state` from the safetensors file at `path`; all-or-nothing.
+/// @param model anything with `visit_state(visitor)` and a `scalar` type.
+/// @param path the file.
+/// @post on failure the model is unchanged.
+/// @throws dae::Error naming the path and the field or tensor at fault.
 template <class Model>
 void load_state(Model& model, const std::filesystem::path& path) {
-  using Scalar = typename Model::scalar;
-  const io::SafetensorsFile file = io::read_safetensors(path);
-  restore_state<Scalar>(file, path, [&](auto& visitor) { model.visit_state(visitor); });
+  load_state(model, io::read_file_bytes(path), path.string());
 }
 
 }  // namespace dae

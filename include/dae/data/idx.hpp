@@ -6,7 +6,10 @@
 // magic and type byte checked, extents' product checked for overflow, and the data must fill the
 // file exactly (for .gz: the decompressed stream, so no trailing bytes there either). Compressed
 // input is recognised by its gzip magic (1f 8b), not by the name, and decompressed in memory with
-// zlib's inflate; gzip errors and truncated streams are reported. Data stay uint8 in memory; the
+// zlib's inflate; gzip errors and truncated streams are reported. Files come from anywhere, so the
+// inflate is streamed and bounded by the IDX header it decompresses first: it stops one byte past
+// the size that header declares, and its buffer grows with the bytes actually produced, so a small
+// gzip bomb costs what its header claims at most, never what the stream would inflate to. Data stay uint8 in memory; the
 // conversion to float happens per batch (see images.hpp).
 #pragma once
 
@@ -32,7 +35,8 @@ struct IdxArray {
   std::vector<std::uint8_t> data;  ///< product(dims) bytes, C order
 };
 
-/// The largest decompressed size accepted from a .gz IDX file (guards against gzip bombs).
+/// The largest decompressed size accepted from a .gz IDX file (a sanity bound on what a header may
+/// declare; the inflate itself stops at the declared size).
 inline constexpr std::uint64_t kMaxIdxBytes = std::uint64_t{1} << 33;  // 8 GiB
 
 namespace detail {
@@ -47,14 +51,41 @@ inline std::string hex32(std::uint32_t v) {
   return buf;
 }
 
-/// Inflates one or more concatenated gzip members.
-inline std::vector<std::uint8_t> gunzip(std::span<const std::byte> in, const std::string& source) {
+/// Returned by idx_declared_size for a header that is already wrong.
+inline constexpr std::uint64_t kBadIdxHeader = UINT64_MAX;
+
+/// How many bytes in all an IDX file must have, judged from its first `prefix.size()` bytes: 0
+/// while the header is incomplete; kBadIdxHeader when the magic is already wrong (parse_idx
+/// reports it); header + product(extents) otherwise, capped at kMaxIdxBytes + 1 so that an
+/// oversized claim is reported as such.
+inline std::uint64_t idx_declared_size(std::span<const std::uint8_t> prefix) {
+  if (prefix.size() < 4) return 0;
+  if (prefix[0] != 0 || prefix[1] != 0 || prefix[2] != 0x08 || prefix[3] == 0) return kBadIdxHeader;
+  const std::size_t header = 4 + 4 * static_cast<std::size_t>(prefix[3]);
+  if (prefix.size() < header) return 0;
+  std::uint64_t data = 1;
+  for (std::size_t d = 0; d < prefix[3]; ++d) {
+    const std::uint8_t* p = prefix.data() + 4 + 4 * d;
+    const std::uint64_t v = (std::uint64_t{p[0]} << 24) | (std::uint64_t{p[1]} << 16) |
+                            (std::uint64_t{p[2]} << 8) | p[3];
+    if (v == 0) return header;
+    if (data > kMaxIdxBytes / v) return kMaxIdxBytes + 1;
+    data *= v;
+  }
+  return std::min<std::uint64_t>(header + data, kMaxIdxBytes + 1);
+}
+
+/// Inflates one or more concatenated gzip members holding one IDX file, producing at most one byte
+/// more than the IDX header (the first decompressed bytes) declares: a gzip bomb is stopped after
+/// the size its own header claims, and memory grows with the bytes actually decompressed, never
+/// with what a header claims.
+inline std::vector<std::uint8_t> gunzip_idx(std::span<const std::byte> in, const std::string& source) {
   z_stream z{};
   if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) throw Error(source + ": zlib initialisation failed");
+  // Until the header is complete only its largest size (255 extents) may be decompressed.
+  constexpr std::uint64_t kMaxHeader = 4 + 4 * 255;
+  std::uint64_t declared = 0;  // 0: header not complete yet
   std::vector<std::uint8_t> out;
-  out.resize(std::max<std::size_t>(in.size() * 4, 1 << 16));
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(in.data()));
-  z.avail_in = 0;
   std::size_t consumed = 0, produced = 0;
   auto fail = [&](const std::string& what) {
     inflateEnd(&z);
@@ -67,12 +98,31 @@ inline std::vector<std::uint8_t> gunzip(std::span<const std::byte> in, const std
       z.avail_in = static_cast<uInt>(chunk);
       consumed += chunk;
     }
+    if (declared == 0) {
+      declared = idx_declared_size(std::span<const std::uint8_t>(out.data(), produced));
+      if (declared == kBadIdxHeader) break;
+      if (declared > kMaxIdxBytes) {
+        fail("IDX header declares more than " + std::to_string(kMaxIdxBytes) +
+             " bytes of data, the limit for a .gz file");
+      }
+      if (declared != 0 && produced > declared) {
+        fail("IDX file too long: trailing bytes after the " + std::to_string(declared) +
+             " bytes its header declares (decompressed)");
+      }
+    }
+    // One byte beyond the declared size, so that a longer stream is caught, not cut.
+    const std::uint64_t limit = (declared ? declared : kMaxHeader) + 1;
+    if (produced == limit) {
+      fail("IDX file too long: trailing bytes after the " + std::to_string(limit - 1) +
+           " bytes its header declares (decompressed)");
+    }
     if (produced == out.size()) {
-      if (out.size() >= kMaxIdxBytes) fail("gzip stream decompresses to more than 8 GiB");
-      out.resize(std::min<std::size_t>(out.size() * 2, kMaxIdxBytes));
+      const std::size_t grown = std::max<std::size_t>(out.size() * 2, 1 << 16);
+      out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(grown, limit)));
     }
     z.next_out = out.data() + produced;
-    z.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size() - produced, 1u << 30));
+    z.avail_out = static_cast<uInt>(std::min<std::uint64_t>(
+        {out.size() - produced, limit - produced, std::uint64_t{1} << 30}));
     const uInt before = z.avail_out;
     const int rc = inflate(&z, Z_NO_FLUSH);
     produced += before - z.avail_out;
@@ -161,12 +211,37 @@ inline IdxArray parse_idx(std::span<const std::uint8_t> bytes, const std::string
 ///         parse_idx.
 inline IdxArray decode_idx(std::span<const std::byte> raw, const std::string& source) {
   if (detail::is_gzip(raw)) {
-    const std::vector<std::uint8_t> plain = detail::gunzip(raw, source);
+    const std::vector<std::uint8_t> plain = detail::gunzip_idx(raw, source);
     return parse_idx(plain, source + " (decompressed)");
   }
   return parse_idx(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(raw.data()),
                                                  raw.size()),
                    source);
+}
+
+/// Encodes an array as a plain IDX file of unsigned bytes (what parse_idx reads back).
+/// @param a extents (1 to 255 of them, each below 2^32) and product(extents) bytes.
+/// @return the file: magic 0x000008NN, big-endian extents, data.
+/// @throws dae::Error when the extents are out of range or do not match the data size.
+inline std::vector<std::uint8_t> serialize_idx(const IdxArray& a) {
+  if (a.dims.empty() || a.dims.size() > 255) {
+    throw Error("IDX: " + std::to_string(a.dims.size()) + " dimensions, expected 1 to 255");
+  }
+  std::vector<std::uint8_t> out = {0, 0, 0x08, static_cast<std::uint8_t>(a.dims.size())};
+  std::uint64_t total = 1;
+  for (const std::int64_t d : a.dims) {
+    if (d < 0 || d > 0xFFFFFFFFll) throw Error("IDX: extent " + std::to_string(d) + " out of range");
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      out.push_back(static_cast<std::uint8_t>(static_cast<std::uint64_t>(d) >> shift));
+    }
+    const auto u = static_cast<std::uint64_t>(d);
+    total = u != 0 && total > kMaxIdxBytes / u ? kMaxIdxBytes + 1 : total * u;
+  }
+  if (total != a.data.size()) {
+    throw Error("IDX: " + std::to_string(a.data.size()) + " data bytes do not match the extents");
+  }
+  out.insert(out.end(), a.data.begin(), a.data.end());
+  return out;
 }
 
 /// Reads an IDX file of unsigned bytes, plain or gzip-compressed (detected by content).

@@ -229,17 +229,15 @@ inline std::string shape_string(const std::vector<std::int64_t>& shape) {
 
 }  // namespace detail
 
-/// Loads images from an IDX image file (plain or .gz) or a .npy array (uint8 0..255 or float32
-/// 0..1, shape [N,H,W] or [N,1,H,W]).
-/// @param path the file; *.npy is read as .npy, anything else by content.
+/// Decodes images held in memory: an IDX image file (plain or .gz) or a .npy array (uint8 0..255
+/// or float32 0..1, shape [N,H,W] or [N,1,H,W]); what load_images does after reading the file.
+/// @param raw the file's bytes.
+/// @param src the file's name, for error messages; a name ending in .npy is read as .npy,
+///        anything else by content.
 /// @return the images, uint8 or float as stored.
-/// @throws dae::Error naming the path and the field: unreadable, not IDX/.npy, IDX labels given as
-///         images, wrong .npy dtype or shape, NaN or out-of-range float pixel (with its index), and
-///         every malformation the IDX and .npy readers reject.
-inline ImageSet load_images(const std::filesystem::path& path) {
-  const std::string src = path.string();
-  const std::vector<std::byte> raw = io::read_file_bytes(path);
-  if (detail::named_npy(path) || detail::has_npy_magic(raw)) {
+/// @throws dae::Error naming `src` and the field, as listed for load_images.
+inline ImageSet decode_images(std::span<const std::byte> raw, const std::string& src) {
+  if (detail::named_npy(src) || detail::has_npy_magic(raw)) {
     io::NpyArray a = io::parse_npy(raw, src);
     const auto& s = a.shape;
     const bool nhw = s.size() == 3;
@@ -274,19 +272,30 @@ inline ImageSet load_images(const std::filesystem::path& path) {
                            static_cast<int>(a.dims[2]), src);
 }
 
-/// Loads labels from an IDX label file (plain or .gz) or a .npy integer array [N] (u1, i4, i8).
+/// Loads images from an IDX image file (plain or .gz) or a .npy array (uint8 0..255 or float32
+/// 0..1, shape [N,H,W] or [N,1,H,W]).
 /// @param path the file; *.npy is read as .npy, anything else by content.
+/// @return the images, uint8 or float as stored.
+/// @throws dae::Error naming the path and the field: unreadable, not IDX/.npy, IDX labels given as
+///         images, wrong .npy dtype or shape, NaN or out-of-range float pixel (with its index), and
+///         every malformation the IDX and .npy readers reject.
+inline ImageSet load_images(const std::filesystem::path& path) {
+  return decode_images(io::read_file_bytes(path), path.string());
+}
+
+/// Decodes labels held in memory: an IDX label file (plain or .gz) or a .npy integer array [N]
+/// (u1, i4, i8); what load_labels does after reading the file.
+/// @param raw the file's bytes.
+/// @param src the file's name, for error messages and LabelSet::source; a name ending in .npy is
+///        read as .npy, anything else by content.
 /// @param max_label the largest valid label (9 for MNIST-style data).
 /// @return the labels.
-/// @throws dae::Error naming the path: unreadable, not IDX/.npy, IDX images given as labels, wrong
-///         .npy dtype or shape, a label outside 0..max_label (with its index), and every
-///         malformation the IDX and .npy readers reject.
-inline LabelSet load_labels(const std::filesystem::path& path, int max_label = 9) {
-  const std::string src = path.string();
-  const std::vector<std::byte> raw = io::read_file_bytes(path);
+/// @throws dae::Error naming `src`, as listed for load_labels.
+inline LabelSet decode_labels(std::span<const std::byte> raw, const std::string& src,
+                              int max_label = 9) {
   LabelSet out;
   out.source = src;
-  if (detail::named_npy(path) || detail::has_npy_magic(raw)) {
+  if (detail::named_npy(src) || detail::has_npy_magic(raw)) {
     const io::NpyArray a = io::parse_npy(raw, src);
     if (a.shape.size() != 1) {
       throw Error(src + ": .npy shape " + detail::shape_string(a.shape) +
@@ -315,6 +324,17 @@ inline LabelSet load_labels(const std::filesystem::path& path, int max_label = 9
   check_idx_labels(a, src, max_label);
   out.labels = std::move(a.data);
   return out;
+}
+
+/// Loads labels from an IDX label file (plain or .gz) or a .npy integer array [N] (u1, i4, i8).
+/// @param path the file; *.npy is read as .npy, anything else by content.
+/// @param max_label the largest valid label (9 for MNIST-style data).
+/// @return the labels.
+/// @throws dae::Error naming the path: unreadable, not IDX/.npy, IDX images given as labels, wrong
+///         .npy dtype or shape, a label outside 0..max_label (with its index), and every
+///         malformation the IDX and .npy readers reject.
+inline LabelSet load_labels(const std::filesystem::path& path, int max_label = 9) {
+  return decode_labels(io::read_file_bytes(path), path.string(), max_label);
 }
 
 /// Requires as many labels as images.

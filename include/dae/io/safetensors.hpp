@@ -6,9 +6,9 @@
 // relative to the data section, [begin, end)) and may hold "__metadata__", a string->string map.
 //
 // Reader: everything is checked and any violation throws dae::Error with one line naming the file
-// and the field or tensor: N <= 100,000,000 and 8 + N <= file size; the header is valid UTF-8 JSON,
-// an object without duplicate keys; every entry has exactly the keys dtype/shape/data_offsets; the
-// dtype is known; the shape is a list of non-negative integers; shape x dtype size equals the byte
+// and the field or tensor: N <= 100,000,000 and 8 + N <= file size; the header is valid UTF-8 JSON
+// nested at most 16 levels, an object without duplicate keys or empty tensor names; every entry
+// has exactly the keys dtype/shape/data_offsets; the dtype is known; the shape is a list of non-negative integers; shape x dtype size equals the byte
 // range (without overflow); sorted by offset the ranges tile the data section exactly from 0 to its
 // end (no gap, no overlap, no trailing bytes).
 //
@@ -39,6 +39,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -386,6 +387,9 @@ inline void expect_tensor_names(const SafetensorsFile& file, std::span<const std
 /// The largest header the reader accepts, as in the official library.
 inline constexpr std::uint64_t kMaxSafetensorsHeader = 100'000'000;
 
+/// The deepest JSON nesting the reader accepts in a header (a valid one needs 3 levels).
+inline constexpr int kMaxSafetensorsDepth = 16;
+
 /// Parses a complete safetensors image held in memory (see the file comment for every check).
 /// @param bytes the whole file.
 /// @param source the name used in error messages (normally the file path).
@@ -412,23 +416,28 @@ inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes,
                               static_cast<std::size_t>(n));
   if (!detail::valid_utf8(text)) fail("header is not valid UTF-8");
 
-  // Parse, recording duplicate keys (nlohmann keeps the last one silently).
-  std::vector<std::vector<std::string>> open_objects;
+  // Parse, recording duplicate keys (nlohmann keeps the last one silently) in a set per open
+  // object, so that a header of many keys costs n log n, not n^2. Nesting is bounded before any
+  // value is built: a valid header is 3 levels deep, and 100 MB of '[' would otherwise build
+  // tens of millions of nested values.
+  std::vector<std::set<std::string, std::less<>>> open_objects;
   std::string duplicate;
   bool has_duplicate = false;
   const nlohmann::json::parser_callback_t cb =
-      [&](int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+      [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
         using E = nlohmann::json::parse_event_t;
+        if ((event == E::object_start || event == E::array_start) && depth >= kMaxSafetensorsDepth) {
+          throw Error(source + ": header: JSON nested deeper than " +
+                      std::to_string(kMaxSafetensorsDepth) + " levels");
+        }
         if (event == E::object_start) open_objects.emplace_back();
         else if (event == E::object_end) open_objects.pop_back();
         else if (event == E::key && !open_objects.empty()) {
-          auto& keys = open_objects.back();
           const std::string& k = parsed.get_ref<const std::string&>();
-          if (std::find(keys.begin(), keys.end(), k) != keys.end()) {
+          if (!open_objects.back().insert(k).second) {
             if (!has_duplicate) duplicate = k;
             has_duplicate = true;
           }
-          keys.push_back(k);
         }
         return true;
       };
@@ -463,6 +472,8 @@ inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes,
       continue;
     }
     const std::string where = "tensor " + detail::quoted(key);
+    // The writer refuses an empty name too, so what is read can always be written back.
+    if (key.empty()) fail("header: a tensor has an empty name");
     if (!value.is_object()) fail(where + ": entry is not an object");
     for (const auto& [field, ignored] : value.items()) {
       (void)ignored;
