@@ -47,6 +47,7 @@
 #include "dataset.hpp"
 #include "interrupt.hpp"
 #include "run_lock.hpp"
+#include "training_state.hpp"
 
 namespace dae_mnist {
 
@@ -96,28 +97,6 @@ struct TrainFiles {
 
 namespace detail {
 
-/// Forwards a state visitor with a name prefix ("model.", "optimizer.").
-template <class Inner>
-struct Prefixed {
-  Inner& inner;
-  std::string prefix;
-  template <class P>
-  void parameter(const std::string& name, P& p) { inner.parameter(prefix + name, p); }
-  template <class B>
-  void buffer(const std::string& name, B& b) { inner.buffer(prefix + name, b); }
-  void counter(const std::string& name, std::int64_t& c) { inner.counter(prefix + name, c); }
-};
-
-/// Visits everything a resumable checkpoint holds: model, optimizer, completed epochs.
-template <class Model, class Visitor>
-void visit_training_state(Model& model, std::int64_t& epoch, Visitor& visitor) {
-  Prefixed<Visitor> model_part{visitor, "model."};
-  model.visit_state(model_part);
-  Prefixed<Visitor> optimizer_part{visitor, "optimizer."};
-  model.optimizer().visit_state(optimizer_part);
-  visitor.counter("epoch", epoch);
-}
-
 inline std::string format_seconds(double seconds) {
   const auto s = static_cast<long>(std::lround(seconds));
   char text[32];
@@ -154,13 +133,6 @@ class Progress {
 };
 
 }  // namespace detail
-
-/// The part of an epoch a stopped run had done: the batches and the sum of their losses (the
-/// epoch's mean needs it), and the seconds they took.
-struct EpochInProgress {
-  int batches = 0;
-  double loss_sum = 0, seconds = 0;
-};
 
 /// Trains (or resumes) per `options`, writing into options.out. Returns the per-epoch metrics.
 /// @tparam Model  dae::Autoencoder<4> or dae::Autoencoder<4, dae::cuda>
@@ -277,7 +249,7 @@ class Trainer {
     // What is read back (and checked) every kLossReadInterval batches is also where a stop
     // request is honoured: on a GPU that is where the loss sum is known without waiting.
     constexpr int kLossReadInterval = Model::on_host ? 1 : 32;
-    const EpochInProgress resumed = std::exchange(in_progress_, {});
+    const training_state::EpochInProgress resumed = std::exchange(in_progress_, {});
     double loss_sum = resumed.loss_sum;
     const auto start = Clock::now();
     for (int b = resumed.batches; b < batches; ++b) {
@@ -322,7 +294,7 @@ class Trainer {
   /// The first non-finite tensor of the whole training state (model and Adam moments).
   [[nodiscard]] std::optional<std::string> first_non_finite_state() {
     std::int64_t epoch = completed_;
-    return dae::first_non_finite([&](auto& v) { detail::visit_training_state(model_, epoch, v); });
+    return dae::first_non_finite([&](auto& v) { training_state::visit(model_, epoch, v); });
   }
 
   /// MSE over the whole validation set (every element counted once), evaluation mode.
@@ -381,38 +353,15 @@ class Trainer {
 
   /// A stopped epoch: only the training state changes (model.safetensors stays the last whole
   /// epoch's), with the part of epoch completed_ + 1 that was done.
-  void save_in_progress(const EpochInProgress& done) { write_state(done); }
+  void save_in_progress(const training_state::EpochInProgress& done) { write_state(done); }
 
   /// Writes model + Adam state + completed epochs, and the epoch in progress if any, atomically.
-  void write_state(const EpochInProgress& done) {
+  void write_state(const training_state::EpochInProgress& done) {
     std::int64_t completed = completed_;
-    auto state = dae::collect_state<float>([&](auto& v) { detail::visit_training_state(model_, completed, v); });
+    auto state = dae::collect_state<float>([&](auto& v) { training_state::visit(model_, completed, v); });
     state.metadata = hyper_parameters();
-    if (done.batches > 0) {
-      state.metadata[kInProgressBatches] = std::to_string(done.batches);
-      state.metadata[kInProgressLossSum] = hex_double(done.loss_sum);
-      state.metadata[kInProgressSeconds] = hex_double(done.seconds);
-    }
+    training_state::add_epoch_in_progress(state, done);
     dae::io::write_safetensors(files_.state(), state);
-  }
-
-  /// Exact text of a double ("%a"), so a resumed epoch's mean loss is the straight run's.
-  static std::string hex_double(double value) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%a", value);
-    return text;
-  }
-
-  /// The metadata value `key` of `file` as a finite, non-negative double.
-  static double read_non_negative(const std::map<std::string, std::string>& metadata, const std::string& key,
-                                  const fs::path& file) {
-    const std::string& text = metadata.at(key);
-    char* end = nullptr;
-    const double value = std::strtod(text.c_str(), &end);
-    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value < 0) {
-      throw dae::Error(file.string() + ": metadata '" + key + "' is '" + text + "', not a finite number >= 0");
-    }
-    return value;
   }
 
   /// The settings a resumed run must share with the run it continues.
@@ -431,51 +380,12 @@ class Trainer {
       throw UsageError("--resume: " + files_.state().string() + " does not exist (nothing to resume in --out)");
     }
     const auto file = dae::io::read_safetensors(files_.state());
-    const auto expected = hyper_parameters();
-    for (const auto& [key, value] : expected) {
-      const auto it = file.metadata.find(key);
-      if (it == file.metadata.end()) {
-        throw dae::Error(files_.state().string() + ": metadata '" + key + "' is missing (not a dae training state)");
-      }
-      if (it->second != value) {
-        const std::string flag = key == "train_images" ? "--data" : key == "validation_fraction" ? "--val-fraction" : "--" + key;
-        throw UsageError(flag + ": " + value + " differs from the run being resumed (" + it->second + ", in " +
-                         files_.state().string() + ")");
-      }
-    }
     // Everything is checked before the model is touched: a bad state leaves nothing half-loaded.
     const auto batches_per_epoch = static_cast<std::int64_t>((split_.train.size() + static_cast<std::size_t>(options_.batch) - 1) /
                                                              static_cast<std::size_t>(options_.batch));
-    EpochInProgress in_progress;
-    if (file.metadata.count(kInProgressBatches) != 0) {
-      const std::string& text = file.metadata.at(kInProgressBatches);
-      std::int64_t batches = 0;
-      const auto parsed = std::from_chars(text.data(), text.data() + text.size(), batches);
-      if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size() || batches < 1 || batches >= batches_per_epoch) {
-        throw dae::Error(files_.state().string() + ": metadata '" + kInProgressBatches + "' is '" + text +
-                         "', not a batch count in [1, " + std::to_string(batches_per_epoch - 1) + "]");
-      }
-      in_progress.batches = static_cast<int>(batches);
-      in_progress.loss_sum = read_non_negative(file.metadata, kInProgressLossSum, files_.state());
-      in_progress.seconds = read_non_negative(file.metadata, kInProgressSeconds, files_.state());
-    }
-    const auto epoch_tensor = file.tensors.find("epoch");
-    if (epoch_tensor != file.tensors.end() && epoch_tensor->second.dtype == dae::io::DType::I64 &&
-        epoch_tensor->second.shape.empty()) {
-      std::int64_t stored = 0;
-      epoch_tensor->second.copy_to(std::span<std::int64_t>(&stored, 1));
-      if (stored < 0 || stored > kMaxEpochs) {
-        throw dae::Error(files_.state().string() + ": tensor 'epoch' is " + std::to_string(stored) +
-                         ", not an epoch count in [0, " + std::to_string(kMaxEpochs) + "]");
-      }
-    }
-    std::int64_t epoch = 0;
-    dae::restore_state<float>(file, files_.state(), [&](auto& v) { detail::visit_training_state(model_, epoch, v); });
-    completed_ = static_cast<int>(epoch);
+    const auto in_progress = training_state::epoch_in_progress(file, files_.state().string(), batches_per_epoch);
+    completed_ = static_cast<int>(training_state::restore(model_, file, files_.state().string(), hyper_parameters()));
     in_progress_ = in_progress;
-    if (const auto bad = first_non_finite_state()) {
-      throw dae::Error(files_.state().string() + ": tensor '" + *bad + "' holds non-finite values (not a state to train on)");
-    }
     const int reached = completed_ + (in_progress_.batches > 0 ? 1 : 0);
     if (completed_ > options_.epochs || (in_progress_.batches > 0 && reached > options_.epochs)) {
       throw UsageError("--epochs " + std::to_string(options_.epochs) + ": the run being resumed already " +
@@ -505,10 +415,6 @@ class Trainer {
     }
   }
 
-  static constexpr const char* kInProgressBatches = "epoch_in_progress_batches";
-  static constexpr const char* kInProgressLossSum = "epoch_in_progress_loss_sum";
-  static constexpr const char* kInProgressSeconds = "epoch_in_progress_seconds";
-  static constexpr std::int64_t kMaxEpochs = 100000;  // --epochs' own bound
 
   TrainOptions options_;
   TrainFiles files_;
@@ -518,7 +424,7 @@ class Trainer {
   std::vector<std::int64_t> picture_ids_;
   std::vector<EpochMetrics> metrics_;
   int completed_ = 0;
-  EpochInProgress in_progress_;  // of epoch completed_ + 1, from a resumed state
+  training_state::EpochInProgress in_progress_;  // of epoch completed_ + 1, from a resumed state
   std::optional<RunLock> lock_;
   std::optional<dae::ResidentImages<dae::Shape<1, 28, 28>, typename Model::backend>> resident_;  // the training set
   typename Model::Images clean_, noisy_;

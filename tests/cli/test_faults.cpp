@@ -333,13 +333,15 @@ TEST_CASE("Diverging training stops naming the epoch, batch and tensor, and save
       }
     }
   }
-  SECTION("a corrupted optimiser state: the first step makes a parameter NaN") {
+  SECTION("a corrupted optimiser state: the first step makes a parameter infinite") {
     const auto out = trained("poisoned", 1);
     auto file = dae::io::read_safetensors(out / "training_state.safetensors");
-    auto& moment = file.tensors.at("optimizer.decoder.decoder_lin.0.weight.exp_avg_sq");
-    auto values = moment.values<float>();
-    for (auto& v : values) v = -1.0f;  // a second moment is never negative: its square root is NaN
-    moment = dae::io::make_tensor<float>(moment.shape, values);
+    // A finite but enormous first moment over a zero second moment: Adam's step overflows.
+    for (const auto& [suffix, value] : {std::pair<std::string, float>{".exp_avg", 3e38f}, {".exp_avg_sq", 0.0f}}) {
+      auto& moment = file.tensors.at("optimizer.decoder.decoder_lin.0.weight" + suffix);
+      std::vector<float> values(moment.values<float>().size(), value);
+      moment = dae::io::make_tensor<float>(moment.shape, values);
+    }
     dae::io::write_safetensors(out / "training_state.safetensors", file);
     const auto state = bytes_of(out / "training_state.safetensors");
     const auto model = bytes_of(out / "model.safetensors");
@@ -347,6 +349,16 @@ TEST_CASE("Diverging training stops naming the epoch, batch and tensor, and save
     expect_failure(r, 1, "training diverged at epoch 2, batch 1 of 38: decoder.decoder_lin.0.weight holds non-finite values");
     CHECK(bytes_of(out / "training_state.safetensors") == state);
     CHECK(bytes_of(out / "model.safetensors") == model);
+  }
+  SECTION("a negative second moment is refused before training") {
+    const auto out = trained("negative_moment", 1);
+    auto file = dae::io::read_safetensors(out / "training_state.safetensors");
+    auto& moment = file.tensors.at("optimizer.decoder.decoder_lin.0.weight.exp_avg_sq");
+    auto values = moment.values<float>();
+    values[2] = -1.0f;  // its square root is NaN
+    moment = dae::io::make_tensor<float>(moment.shape, values);
+    dae::io::write_safetensors(out / "training_state.safetensors", file);
+    expect_failure(dae_mnist(train_args(out, 2) + " --resume"), 1, "optimizer.decoder.decoder_lin.0.weight.exp_avg_sq");
   }
   SECTION("a state file holding NaN is refused before training") {
     const auto out = trained("nan_state", 1);

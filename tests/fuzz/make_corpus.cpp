@@ -134,6 +134,9 @@ void training_state_corpus(const fs::path& dir) {
       [&](auto& v) { dae_mnist::training_state::visit(model, epoch, v); });
   state.metadata = dae::fuzz::training_settings();
   write(dir / "training_state_epoch1.safetensors", serialize_safetensors(state));
+  // A run stopped by Ctrl-C in its second epoch: the batches done and their loss sum as metadata.
+  dae_mnist::training_state::add_epoch_in_progress(state, {.batches = 57, .loss_sum = 3.25, .seconds = 0.75});
+  write(dir / "training_state_mid_epoch.safetensors", serialize_safetensors(state));
 }
 
 void labels_corpus(const fs::path& dir) {
