@@ -19,7 +19,6 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -255,7 +254,7 @@ class Trainer {
     for (int b = resumed.batches; b < batches; ++b) {
       if (b % kLossReadInterval == 0 && stop_requested()) {
         progress.clear();
-        save_in_progress({b, loss_sum, resumed.seconds + seconds_since(start)});
+        write_state({b, loss_sum, resumed.seconds + seconds_since(start)});
         throw Interrupted("stopped by " + stop_signal_name() + " at epoch " + std::to_string(epoch) + ", batch " +
                           std::to_string(b) + " of " + std::to_string(batches) + ", saved in " + files_.state().string() +
                           "; rerun the same command with --resume to finish");
@@ -351,11 +350,9 @@ class Trainer {
     write_state({});
   }
 
-  /// A stopped epoch: only the training state changes (model.safetensors stays the last whole
-  /// epoch's), with the part of epoch completed_ + 1 that was done.
-  void save_in_progress(const training_state::EpochInProgress& done) { write_state(done); }
-
-  /// Writes model + Adam state + completed epochs, and the epoch in progress if any, atomically.
+  /// Writes model + Adam state + completed epochs, and the part of epoch completed_ + 1 that was
+  /// done if any, atomically. A stopped epoch writes only this: model.safetensors stays the last
+  /// whole epoch's.
   void write_state(const training_state::EpochInProgress& done) {
     std::int64_t completed = completed_;
     auto state = dae::collect_state<float>([&](auto& v) { training_state::visit(model_, completed, v); });
