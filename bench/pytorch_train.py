@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch reference training of the DESIGN.md pipeline, for side-by-side comparison with dae.
+"""PyTorch reference training of the docs/DESIGN.md pipeline, for side-by-side comparison with dae.
 
 Same model (tests/reference/reference_model.py), data, split sizes, noise, loss, optimiser, batch
 size and epoch structure as `dae_mnist train`; the random streams differ (another generator).

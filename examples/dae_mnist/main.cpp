@@ -1,4 +1,4 @@
-// dae_mnist: the reference pipeline of DESIGN.md from the command line.
+// dae_mnist: the reference pipeline of docs/DESIGN.md from the command line.
 //
 //   dae_mnist run --data data/mnist --out runs/mnist     train, pictures, generate, encode, cluster, report
 //   dae_mnist train|encode|reconstruct|generate|cluster  one step at a time

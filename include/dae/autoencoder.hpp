@@ -27,7 +27,7 @@
 
 namespace dae {
 
-/// The reference denoising autoencoder (see DESIGN.md) with a Latent-dimensional code, on any
+/// The reference denoising autoencoder (see docs/DESIGN.md) with a Latent-dimensional code, on any
 /// backend: one definition, so Autoencoder<4, cuda>(seed) starts from exactly the parameters of
 /// Autoencoder<4>(seed), and a checkpoint moves freely between the two.
 /// On CUDA every call is issued on the backend's current stream (backend/cuda/memory.hpp) and

@@ -70,7 +70,7 @@ endif()
 run("build the consumer" ${CMAKE_COMMAND} --build ${build} --target app)
 find_program(app NAMES app PATHS ${build} ${build}/Release NO_DEFAULT_PATH REQUIRED)
 run("run the consumer" ${app} ${WORK_DIR}/model.safetensors)
-if(NOT run_output MATCHES "checkpoint saved and loaded: ok")
+if(NOT run_output MATCHES "checkpoint saved and loaded, picture written: ok")
   message(FATAL_ERROR "consumer (${MODE}): the program did not report success")
 endif()
 # build_and_run(<target> <what> <expected output>): builds a consumer target, runs it, checks its report.

@@ -201,7 +201,7 @@ TEST_CASE("A bad checkpoint raises a clear error and leaves the model untouched"
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("The checkpoint holds exactly the 35 state_dict tensors of DESIGN.md", "[checkpoint]") {
+TEST_CASE("The checkpoint holds exactly the 35 state_dict tensors of docs/DESIGN.md", "[checkpoint]") {
   Autoencoder<4> model(0);
   const auto state = state_of(model);
   CHECK(state.tensors.size() == 35);

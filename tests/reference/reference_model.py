@@ -1,4 +1,4 @@
-"""The PyTorch reference model of DESIGN.md, and a safetensors writer.
+"""The PyTorch reference model of docs/DESIGN.md, and a safetensors writer.
 
 Shared by the fixture scripts and the training benchmark. Run with Debian's own interpreter
 (/usr/bin/python3), which is where Debian's python3-torch lives.

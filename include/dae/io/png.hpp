@@ -1,21 +1,27 @@
 // PNG writing for 8-bit grayscale and RGB images: the pictures dae_mnist produces (reconstructions,
 // generated digits, charts).
 //
-// A small encoder of our own on zlib rather than stb_image_write: it is a few dozen lines, has no
-// static-function or unused-function warnings to manage when included from many translation
-// units, and produces deterministic bytes. Every scanline uses PNG filter 1 (Sub), which suits
-// both digit pictures and flat-coloured charts; the stream is zlib level 9. Files are written
-// atomically.
+// The encoder is stb_image_write (Sean Barrett's public-domain single-file library, Debian's
+// libstb-dev). Its implementation is *not* compiled from this header: Debian ships it compiled in
+// libstb (libstb.so, pkg-config module `stb`), and dae::dae links that library, so this header
+// includes only stb's declarations and no translation unit of ours or of the user's defines
+// STB_IMAGE_WRITE_IMPLEMENTATION. That keeps png.hpp an ordinary header (no static copy of the
+// encoder, and none of its unused-function warnings, in every file that includes it) and gives one
+// encoder per program. A user who builds without CMake adds `pkg-config --cflags --libs stb`
+// (-I/usr/include/stb -lstb). stb picks each row's filter by its own heuristic and compresses with
+// its own deflate; its output is a plain function of the pixels, so the bytes are deterministic.
+// We encode to memory and write the file atomically ourselves (write_file_atomic), so a failure
+// leaves the previous file and is a dae::Error naming the path.
 #pragma once
 
-#include <zlib.h>
+#include <stb_image_write.h>
 
-#include <array>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dae/error.hpp"
@@ -57,73 +63,50 @@ struct Image {
 
 namespace detail {
 
-inline void put_u32_be(std::vector<std::byte>& out, std::uint32_t v) {
-  for (int i = 3; i >= 0; --i) out.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xff));
-}
+/// stb's write callback: appends to the std::vector<std::byte> behind `context`. stb is C, so no
+/// exception may cross it; a failed allocation is recorded and reported after stb returns.
+struct PngSink {
+  std::vector<std::byte> bytes;
+  bool failed = false;
+};
 
-inline void put_chunk(std::vector<std::byte>& out, const char (&type)[5],
-                      std::span<const std::byte> data) {
-  put_u32_be(out, static_cast<std::uint32_t>(data.size()));
-  const std::size_t start = out.size();
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::byte>(type[i]));
-  out.insert(out.end(), data.begin(), data.end());
-  const auto crc = ::crc32(0L, reinterpret_cast<const Bytef*>(out.data() + start),
-                           static_cast<uInt>(out.size() - start));
-  put_u32_be(out, static_cast<std::uint32_t>(crc));
+inline void png_sink_write(void* context, void* data, int size) {
+  auto* sink = static_cast<PngSink*>(context);
+  try {
+    const auto* first = static_cast<const std::byte*>(data);
+    sink->bytes.insert(sink->bytes.end(), first, first + size);
+  } catch (...) {
+    sink->failed = true;
+  }
 }
 
 }  // namespace detail
 
-/// Encodes an image as PNG (8-bit, gray or RGB, non-interlaced).
+/// Encodes an image as PNG (8-bit, gray or RGB, non-interlaced) with stb_image_write.
 /// @param image width, height > 0; channels 1 or 3; pixels of size width x height x channels.
 /// @return the PNG file bytes.
-/// @throws dae::Error when the image is inconsistent or too large, or zlib fails.
+/// @throws dae::Error when the image is inconsistent or too large, or the encoder fails.
 inline std::vector<std::byte> encode_png(const Image& image) {
   if (image.width <= 0 || image.height <= 0 || (image.channels != 1 && image.channels != 3)) {
     throw Error("png: invalid image " + std::to_string(image.width) + "x" +
                 std::to_string(image.height) + "x" + std::to_string(image.channels));
   }
-  const std::size_t stride = static_cast<std::size_t>(image.width) * image.channels;
+  const std::size_t stride = static_cast<std::size_t>(image.width) * static_cast<std::size_t>(image.channels);
   if (image.pixels.size() != stride * static_cast<std::size_t>(image.height)) {
     throw Error("png: pixel buffer size does not match the image size");
   }
-  // Filter each row with Sub: byte minus the same channel of the pixel to the left.
-  std::vector<std::uint8_t> raw;
-  raw.reserve((stride + 1) * static_cast<std::size_t>(image.height));
-  for (int y = 0; y < image.height; ++y) {
-    const std::uint8_t* row = image.pixels.data() + stride * static_cast<std::size_t>(y);
-    raw.push_back(1);
-    for (std::size_t i = 0; i < stride; ++i) {
-      const std::uint8_t left = i >= static_cast<std::size_t>(image.channels)
-                                    ? row[i - static_cast<std::size_t>(image.channels)]
-                                    : 0;
-      raw.push_back(static_cast<std::uint8_t>(row[i] - left));
-    }
+  // stb sizes its buffers in int: the filtered image, (stride + 1) x height bytes, must fit.
+  if ((stride + 1) * static_cast<std::size_t>(image.height) > static_cast<std::size_t>(INT_MAX) / 2) {
+    throw Error("png: image " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                " is too large to encode");
   }
-  uLongf zsize = ::compressBound(static_cast<uLong>(raw.size()));
-  std::vector<std::byte> z(zsize);
-  if (::compress2(reinterpret_cast<Bytef*>(z.data()), &zsize, raw.data(),
-                  static_cast<uLong>(raw.size()), 9) != Z_OK) {
-    throw Error("png: zlib compression failed");
+  detail::PngSink sink;
+  const int ok = stbi_write_png_to_func(detail::png_sink_write, &sink, image.width, image.height,
+                                        image.channels, image.pixels.data(), static_cast<int>(stride));
+  if (ok == 0 || sink.failed || sink.bytes.empty()) {
+    throw Error("png: the encoder failed (out of memory)");
   }
-  z.resize(zsize);
-
-  std::vector<std::byte> out;
-  static constexpr unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  for (const unsigned char c : signature) {
-    out.push_back(static_cast<std::byte>(c));
-  }
-  std::vector<std::byte> ihdr;
-  detail::put_u32_be(ihdr, static_cast<std::uint32_t>(image.width));
-  detail::put_u32_be(ihdr, static_cast<std::uint32_t>(image.height));
-  // bit depth 8, colour type 0 (gray) or 2 (RGB), deflate, adaptive filtering, no interlace
-  ihdr.push_back(std::byte{8});
-  ihdr.push_back(std::byte{static_cast<unsigned char>(image.channels == 1 ? 0 : 2)});
-  ihdr.insert(ihdr.end(), 3, std::byte{0});
-  detail::put_chunk(out, "IHDR", ihdr);
-  detail::put_chunk(out, "IDAT", z);
-  detail::put_chunk(out, "IEND", {});
-  return out;
+  return std::move(sink.bytes);
 }
 
 /// Writes an image as a PNG file, atomically.

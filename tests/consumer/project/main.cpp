@@ -1,14 +1,18 @@
 // The downstream program of the consumer test: everything a first user does with the public API.
 // It includes <dae/autoencoder.hpp>, trains Autoencoder<4> for one step on a few synthetic images,
 // saves a checkpoint, loads it into a differently initialised model and checks that both now
-// reconstruct identically. Exits non-zero, with one line saying why, on any failure.
+// reconstruct identically, then writes the reconstructions as a PNG picture (which links the
+// stb_image_write library dae::dae brings). Exits non-zero, with one line saying why, on any failure.
 #include <dae/autoencoder.hpp>
+#include <dae/io/image_grid.hpp>
+#include <dae/io/png.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <span>
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -57,7 +61,15 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "app: the loaded checkpoint %s reconstructs differently\n", checkpoint.c_str());
       return 1;
     }
-    std::printf("dae consumer: one train_step (loss %.6f), checkpoint saved and loaded: ok\n", loss);
+    const auto picture = std::filesystem::path(checkpoint).replace_extension(".png");
+    dae::io::write_png(picture, dae::io::tile_images(std::span<const float>(actual.data(), static_cast<std::size_t>(actual.matrix().size())),
+                                                     static_cast<int>(actual.batch()), 28, 28,
+                                                     {.rows = 1, .cols = static_cast<int>(actual.batch())}));
+    if (std::filesystem::file_size(picture) < 8) {
+      std::fprintf(stderr, "app: %s is not a PNG file\n", picture.c_str());
+      return 1;
+    }
+    std::printf("dae consumer: one train_step (loss %.6f), checkpoint saved and loaded, picture written: ok\n", loss);
     return 0;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "app: %s\n", error.what());
