@@ -2,7 +2,6 @@
 // rejected with an error naming the file and the field, with less than 64 MiB of memory growth and
 // under 2 s of CPU (tests/support/peak_memory.hpp), whatever size the file claims. The gzip bomb
 // is the reason the inflate is bounded by the IDX header it decompresses first.
-#include <zlib.h>
 
 #include "dae/data/idx.hpp"
 #include "dae/data/images.hpp"
@@ -12,20 +11,6 @@
 using namespace dae::test;
 
 namespace {
-
-Bytes gzip(const Bytes& in) {
-  z_stream z{};
-  REQUIRE(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY) == Z_OK);
-  Bytes out(deflateBound(&z, in.size()) + 32);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 Bytes idx_header(std::uint32_t magic, std::initializer_list<std::uint32_t> dims) {
   Bytes b;

@@ -3,7 +3,6 @@
 // overflowing dimensions, truncated or corrupt .gz, trailing bytes after the gzip stream).
 #include "dae/data/idx.hpp"
 
-#include <zlib.h>
 
 #include "io/test_util.hpp"
 
@@ -20,20 +19,6 @@ Bytes idx(std::uint32_t magic, std::initializer_list<std::uint32_t> dims, std::s
     b.push_back(static_cast<std::byte>((first_value + static_cast<int>(i)) % 10));
   }
   return b;
-}
-
-Bytes gzip(const Bytes& in) {
-  z_stream z{};
-  REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  Bytes out(deflateBound(&z, in.size()) + 32);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
 }
 
 }  // namespace

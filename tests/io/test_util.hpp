@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <zlib.h>
 
 #include "dae/error.hpp"
 
@@ -63,6 +64,21 @@ inline void append_u64_le(Bytes& out, std::uint64_t v) {
 
 inline void append_u32_be(Bytes& out, std::uint32_t v) {
   for (int i = 3; i >= 0; --i) out.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xff));
+}
+
+/// `in` as one gzip member, at zlib's strongest setting (what a gzip bomb would use).
+inline Bytes gzip(const Bytes& in) {
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+  Bytes out(deflateBound(&z, in.size()) + 32);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
 }
 
 inline void write_bytes(const std::filesystem::path& p, const Bytes& b) {
