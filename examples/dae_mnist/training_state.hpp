@@ -2,13 +2,13 @@
 // (training_state.safetensors): the model's tensors under "model.", Adam's moments and step under
 // "optimizer.", the completed epoch count as "epoch", and the run's settings as metadata.
 //
-// Everything that resuming trusts is checked here, before the model is touched, because the file
-// is outside input like any other: the settings must be the current run's, every tensor present
-// with its dtype and shape and nothing else, the epoch and Adam's step in range, and every value
-// finite (Adam's second moments also non-negative), since a NaN restored here would only surface
-// epochs later as a diverged loss. A run stopped mid-epoch (interrupt.hpp) also records the
-// batches it had done of the next epoch and their loss sum, as metadata. The bytes entry point is what tests/fuzz/fuzz_training_state
-// feeds; the Trainer reads the file and calls it.
+// Everything that resuming trusts is checked here, before the model is touched, because the file is
+// outside input like any other: the settings must be the current run's, every tensor present with
+// its dtype and shape and nothing else, the epoch and Adam's step in range, and every value finite
+// (Adam's second moments also non-negative), since a NaN restored here would only surface epochs
+// later as a diverged loss. A run stopped mid-epoch (interrupt.hpp) also records the batches it had
+// done of the next epoch and their loss sum, as metadata. The Trainer parses the file and calls
+// restore on it; the bytes overload is what tests/fuzz/fuzz_training_state feeds.
 #pragma once
 
 #include <charconv>

@@ -9,8 +9,8 @@
 // zlib's inflate; gzip errors and truncated streams are reported. Files come from anywhere, so the
 // inflate is streamed and bounded by the IDX header it decompresses first: it stops one byte past
 // the size that header declares, and its buffer grows with the bytes actually produced, so a small
-// gzip bomb costs what its header claims at most, never what the stream would inflate to. Data stay uint8 in memory; the
-// conversion to float happens per batch (see images.hpp).
+// gzip bomb costs what its header claims at most, never what the stream would inflate to. Data stay
+// uint8 in memory; the conversion to float happens per batch (see images.hpp).
 #pragma once
 
 #include <zlib.h>

@@ -7,10 +7,11 @@
 //
 // Reader: everything is checked and any violation throws dae::Error with one line naming the file
 // and the field or tensor: N <= 100,000,000 and 8 + N <= file size; the header is valid UTF-8 JSON
-// nested at most 16 levels, an object without duplicate keys or empty tensor names; every entry
-// has exactly the keys dtype/shape/data_offsets; the dtype is known; the shape is a list of non-negative integers; shape x dtype size equals the byte
-// range (without overflow); sorted by offset the ranges tile the data section exactly from 0 to its
-// end (no gap, no overlap, no trailing bytes).
+// nested at most 16 levels, an object without duplicate keys or empty tensor names; every entry has
+// exactly the keys dtype/shape/data_offsets; the dtype is known; the shape is a list of
+// non-negative integers; shape x dtype size equals the byte range (without overflow); sorted by
+// offset the ranges tile the data section exactly from 0 to its end (no gap, no overlap, no
+// trailing bytes).
 //
 // Writer: byte for byte what the official library (Rust crate, and the Python package built on it)
 // writes, from `prepare()` in safetensors/src/tensor.rs:
