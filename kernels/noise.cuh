@@ -1,7 +1,8 @@
 // Batches on the GPU: gathering images of a dataset that stays on the device (uint8 or float) into
 // a float batch, and the input noise of the denoising task,
 //
-//   noisy[n][p] = clamp(clean[n][p] + stddev * normal_at(seed, stream, id(n) * Size + p), 0, 1),
+//   noisy[n][p] = clamp(clean[n][p] + stddev * normal_at(seed, stream, id(n) * Size + p), 0, 1)
+//   (one fused multiply-add),
 //
 // where id(n) is the dataset index of the batch's n-th image (or first_id + n) and `stream`
 // selects the epoch (or any other use). normal_at is dae's counter-based Philox generator
@@ -13,15 +14,16 @@
 #include <cstdint>
 
 #include "common.cuh"
+#include "dae/rng.hpp"
 #include "dae/rounding.hpp"
 
 namespace dae::kernels {
 
-/// clamp(clean + stddev * N(0,1)[seed, stream, index], 0, 1), rounded as float (no fused multiply-add).
+/// clamp(clean + stddev * N(0,1)[seed, stream, index], 0, 1), one rounding (a fused multiply-add):
+/// data::noisy_value's formula, so the CPU's noisy images are these bit for bit.
 DAE_HOST_DEVICE inline float noisy_pixel(float clean, float stddev, std::uint64_t seed, std::uint64_t stream,
                                          std::uint64_t index) {
-  const float z = normal_at(seed, stream, index);
-  const float value = add_rn(clean, mul_rn(stddev, z));
+  const float value = fma_rn(stddev, normal_at(seed, stream, index), clean);
   return value < 0.0f ? 0.0f : (value > 1.0f ? 1.0f : value);
 }
 

@@ -1,13 +1,16 @@
 // dae/rng.hpp: Philox4x32-10 against the official known-answer vectors, the layout of the
 // sequential stream over it, resuming from Rng::State, and the distributions built on top
-// (below(), uniform(), normal(), normal_at()). Everything random in dae (initialisation, splits,
+// (below(), uniform(), normal(), and the input noise's float normal_at()). Everything random in dae (initialisation, splits,
 // noise, k-means seeding) comes from here, so a silent change would move every result.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numbers>
+#include <utility>
 #include <vector>
 
 #include "dae/rng.hpp"
@@ -182,36 +185,81 @@ TEST_CASE("normal() has mean 0, variance 1 and normal tails", "[rng]") {
   CHECK(std::abs(static_cast<double>(beyond_two) / kDraws - 0.0455) < 0.0025);
 }
 
-TEST_CASE("normal_at(seed, stream, i) is the i-th normal of the sequential definition", "[rng]") {
-  // Sequential definition: read the words of Rng(seed, stream) in pairs; pair k gives the two
-  // Box-Muller normals 2k and 2k+1. normal_at computes element i from its coordinates alone.
+TEST_CASE("normal_at(seed, stream, i) is element i % 4 of the float Box-Muller of block i / 4", "[rng]") {
   for (const std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{0x9e3779b97f4a7c15ull}}) {
     for (const std::uint64_t stream : {std::uint64_t{0}, std::uint64_t{3}, std::uint64_t{1} << 40}) {
-      Rng rng(seed, stream);
-      std::vector<float> sequential;
-      for (int k = 0; k < 64; ++k) {
-        const std::uint32_t a = rng.next_u32();
-        const std::uint32_t b = rng.next_u32();
-        const auto pair = dae::box_muller(a, b);
-        sequential.push_back(static_cast<float>(pair[0]));
-        sequential.push_back(static_cast<float>(pair[1]));
+      // Near 0 and far away (block index above 2^32): the same definition.
+      for (const std::uint64_t start : {std::uint64_t{0}, (std::uint64_t{1} << 34) - 8}) {
+        for (std::uint64_t i = start; i < start + 64; ++i) {
+          const auto words = block_of(seed, stream, i / 4);
+          const unsigned lane = static_cast<unsigned>(i % 4);
+          const auto pair = dae::box_muller_float(words[lane < 2 ? 0 : 2], words[lane < 2 ? 1 : 3]);
+          INFO("seed " << seed << ", stream " << stream << ", index " << i);
+          REQUIRE(dae::normal_at(seed, stream, i) == pair[lane % 2]);
+        }
       }
-      for (std::size_t i = 0; i < sequential.size(); ++i) {
-        INFO("seed " << seed << ", stream " << stream << ", index " << i);
-        REQUIRE(dae::normal_at(seed, stream, i) == sequential[i]);
-      }
-      // Random access far away (block index above 2^32) agrees with the same definition.
-      const std::uint64_t far = (std::uint64_t{1} << 34) + 6;  // lane 2 of its block
-      const auto words = block_of(seed, stream, far / 4);
-      CHECK(dae::normal_at(seed, stream, far) == static_cast<float>(dae::box_muller(words[2], words[3])[0]));
-      CHECK(dae::normal_at(seed, stream, far + 1) == static_cast<float>(dae::box_muller(words[2], words[3])[1]));
     }
   }
-  // Rng::normal() is the even element at the current position: the same numbers, as doubles.
-  Rng rng(8, 4);
-  for (std::uint64_t k = 0; k < 16; ++k) {
-    CHECK(static_cast<float>(rng.normal()) == dae::normal_at(8, 4, 2 * k));
+}
+
+TEST_CASE("the float Box-Muller is the double one within float rounding", "[rng]") {
+  // Same u1 and angle fed to double-precision std::log, sqrt, cos, sin: dae's own series must
+  // agree to a few float ulps of the radius (the largest is 5.77).
+  Rng rng(11, 7);
+  double worst = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const std::uint32_t a = rng.next_u32(), b = rng.next_u32();
+    const double u1 = (static_cast<double>(a >> 8) + 1.0) / 16777216.0;
+    const double angle = 2.0 * std::numbers::pi * static_cast<double>(b >> 6) / 67108864.0;
+    const double radius = std::sqrt(-2.0 * std::log(u1));
+    const auto pair = dae::box_muller_float(a, b);
+    worst = std::max({worst, std::abs(pair[0] - radius * std::cos(angle)), std::abs(pair[1] - radius * std::sin(angle))});
   }
+  INFO("largest difference " << worst);
+  CHECK(worst < 2e-6);
+}
+
+TEST_CASE("normal_at has mean 0, variance 1 and the normal distribution function", "[rng]") {
+  constexpr int kDraws = 1 << 20;
+  std::vector<double> draws(kDraws);
+  double sum = 0, sum_sq = 0, sum_4 = 0;
+  for (int i = 0; i < kDraws; ++i) {
+    const double x = dae::normal_at(3, 5, static_cast<std::uint64_t>(i));
+    REQUIRE(std::isfinite(x));
+    draws[static_cast<std::size_t>(i)] = x;
+    sum += x;
+    sum_sq += x * x;
+    sum_4 += x * x * x * x;
+  }
+  const double mean = sum / kDraws;
+  const double variance = sum_sq / kDraws - mean * mean;
+  // Standard errors: mean 0.001, variance 0.0014, fourth moment 0.0096; bounds about 5 of those.
+  CHECK(std::abs(mean) < 0.005);
+  CHECK(std::abs(variance - 1.0) < 0.007);
+  CHECK(std::abs(sum_4 / kDraws - 3.0) < 0.05);
+  // Kolmogorov-Smirnov against Phi: D below 1.63 / sqrt(n) (the 1 % level) for a true normal.
+  std::sort(draws.begin(), draws.end());
+  double d = 0;
+  for (int i = 0; i < kDraws; ++i) {
+    const double phi = 0.5 * std::erfc(-draws[static_cast<std::size_t>(i)] / std::numbers::sqrt2);
+    d = std::max({d, std::abs(phi - static_cast<double>(i) / kDraws), std::abs(phi - static_cast<double>(i + 1) / kDraws)});
+  }
+  INFO("KS distance " << d);
+  CHECK(d < 1.63 / std::sqrt(static_cast<double>(kDraws)));
+  // The tails: fractions beyond 2, 3 and 4 standard deviations, within 5 standard errors.
+  for (const auto& [bound, expected] : {std::pair{2.0, 0.0455003}, std::pair{3.0, 0.0026998}, std::pair{4.0, 6.334e-5}}) {
+    const auto beyond = std::count_if(draws.begin(), draws.end(), [b = bound](double x) { return std::abs(x) > b; });
+    const double fraction = static_cast<double>(beyond) / kDraws;
+    INFO("beyond " << bound << ": " << fraction << ", expected " << expected);
+    CHECK(std::abs(fraction - expected) < 5 * std::sqrt(expected / kDraws));
+  }
+  // Neighbouring pixels are independent: the correlation of normals i and i + 1 (same or next
+  // block, same or other Box-Muller pair) is within 5 standard errors of 0.
+  double lag = 0;
+  for (int i = 0; i + 1 < kDraws; ++i) {
+    lag += dae::normal_at(3, 5, static_cast<std::uint64_t>(i)) * dae::normal_at(3, 5, static_cast<std::uint64_t>(i) + 1);
+  }
+  CHECK(std::abs(lag / kDraws) < 5 / std::sqrt(static_cast<double>(kDraws)));
 }
 
 TEST_CASE("box_muller maps its extreme inputs to finite values", "[rng]") {
@@ -226,4 +274,22 @@ TEST_CASE("box_muller maps its extreme inputs to finite values", "[rng]") {
   const auto zero = dae::box_muller(0xffffffffu, 12345u);
   CHECK(zero[0] == 0.0);
   CHECK(zero[1] == 0.0);
+}
+
+TEST_CASE("box_muller_float's extremes: radius 0, the largest radius, the four quadrant edges", "[rng]") {
+  for (const std::uint32_t b : {0u, 12345u, 0x40000000u, 0x80000000u, 0xC0000000u, 0xffffffffu}) {
+    const auto zero = dae::box_muller_float(0xffffffffu, b);  // u1 = 1
+    CHECK(std::abs(zero[0]) == 0.0f);
+    CHECK(std::abs(zero[1]) == 0.0f);
+    const auto largest = dae::box_muller_float(0u, b);  // u1 = 2^-24
+    CHECK(std::hypot(largest[0], largest[1]) == Approx(std::sqrt(48 * std::log(2.0))).epsilon(1e-6));
+  }
+  // Angle 0, pi/2, pi, 3 pi/2 at the quadrant edges: (r, 0), (0, r), (-r, 0), (0, -r).
+  const float r = dae::box_muller_float(0u, 0u)[0];
+  CHECK(r > 5.7f);
+  CHECK(dae::box_muller_float(0u, 0u)[1] == 0.0f);
+  CHECK(dae::box_muller_float(0u, 0x40000000u)[0] == -0.0f);
+  CHECK(dae::box_muller_float(0u, 0x40000000u)[1] == r);
+  CHECK(dae::box_muller_float(0u, 0x80000000u)[0] == -r);
+  CHECK(dae::box_muller_float(0u, 0xC0000000u)[1] == -r);
 }
