@@ -257,8 +257,8 @@ TEST_CASE("Bad flags and bad files: one line naming the culprit, non-zero exit, 
 
 // The command line itself (command_line.hpp, CLI11): help and version from the declarations
 // that parse, and every kind of mistake as exactly one line naming the flag, exit status 2.
-// Nothing here reads data: the paths do not exist, so a mistake that got past the parser would
-// fail on them with status 1 instead.
+// Nothing here reads data: the paths (in the test's own folder) do not exist, so a mistake that
+// got past the parser would fail on them with status 1 instead.
 TEST_CASE("--help, --version and command-line mistakes", "[cli][flags]") {
   SECTION("--help lists the commands, each command's --help its flags; exit 0, nothing on stderr") {
     const auto program = dae_mnist("--help");
@@ -317,7 +317,9 @@ TEST_CASE("--help, --version and command-line mistakes", "[cli][flags]") {
   }
 
   SECTION("each mistake: one line naming the flag, exit 2") {
-    const std::string train = "train --data nowhere --out nowhere_out";
+    const std::string nowhere = (work_dir() / "flags" / "nowhere").string();
+    const std::string train = "train --data " + nowhere + " --out " + nowhere + "_out";
+    const std::string cluster = "cluster --codes " + nowhere + ".npy --labels " + nowhere + ".npy --out " + nowhere;
     expect_usage_error(dae_mnist(train + " --noise 11"), "dae_mnist: --noise: 11 is out of range [0, 10]");
     expect_usage_error(dae_mnist(train + " --epochs 0"), "dae_mnist: --epochs: 0 is out of range [1, 100000]");
     expect_usage_error(dae_mnist(train + " --lr abc"), "dae_mnist: --lr: 'abc' is not a number");
@@ -331,15 +333,15 @@ TEST_CASE("--help, --version and command-line mistakes", "[cli][flags]") {
     expect_usage_error(dae_mnist(train + " --k 3"), "dae_mnist: unknown flag --k for 'train' (see dae_mnist train --help)");
     expect_usage_error(dae_mnist(train + " extra"),
                        "dae_mnist: train: unexpected argument 'extra' (flags start with --; see dae_mnist train --help)");
-    expect_usage_error(dae_mnist("train --data nowhere"), "dae_mnist: train: --out is required");
-    expect_usage_error(dae_mnist("encode --model m --out c.npy"), "dae_mnist: encode: --images is required");
+    expect_usage_error(dae_mnist("train --data " + nowhere), "dae_mnist: train: --out is required");
+    expect_usage_error(dae_mnist("encode --model " + nowhere + " --out " + nowhere + ".npy"), "dae_mnist: encode: --images is required");
     expect_usage_error(dae_mnist(train + " --epochs"), "dae_mnist: --epochs: missing value");
-    expect_usage_error(dae_mnist("train --data nowhere --out="), "dae_mnist: --out: missing value");
+    expect_usage_error(dae_mnist("train --data " + nowhere + " --out="), "dae_mnist: --out: missing value");
     expect_usage_error(dae_mnist(train + " --device tpu"), "dae_mnist: --device: 'tpu' is not one of cpu, cuda");
     expect_usage_error(dae_mnist(train + " --resume=yes"), "dae_mnist: --resume: takes no value");
-    expect_usage_error(dae_mnist("cluster --codes c --labels l --out o --method spectral"),
+    expect_usage_error(dae_mnist(cluster + " --method spectral"),
                        "dae_mnist: --method: 'spectral' is not one of kmeans, graph");
-    expect_usage_error(dae_mnist("cluster --codes c --labels l --out o --method graph --k 20 --micro-clusters 10"),
+    expect_usage_error(dae_mnist(cluster + " --method graph --k 20 --micro-clusters 10"),
                        "dae_mnist: --micro-clusters: 10 is fewer than --k 20");
     expect_usage_error(dae_mnist("--epochs 3"), "dae_mnist: unknown flag --epochs (flags follow a command; see dae_mnist --help)");
     expect_usage_error(dae_mnist("frobnicate --epochs 3"),
