@@ -2,55 +2,62 @@
 // written once for any model type: main.cpp instantiates them with the CPU model, cuda_main.cu
 // (compiled by nvcc when the CUDA backend is built) with dae::Autoencoder<4, dae::cuda>. The
 // model-free `cluster` command and the flag helpers live here too.
+// The subcommands of dae_mnist that use a model (run, train, encode, reconstruct, generate),
+// written once for any model type: main.cpp instantiates them with the CPU model, cuda_main.cu
+// (compiled by nvcc when the CUDA backend is built) with dae::Autoencoder<4, dae::cuda>. The
+// model-free `cluster` command lives here too. They take a parsed Command: the parsing itself
+// (CLI11) is command_line.hpp's, which only main.cpp includes, so nvcc never compiles CLI11.
 #pragma once
 
 #include <cstdio>
-#include <set>
 #include <string>
 #include <vector>
 
-#include "args.hpp"
 #include "commands.hpp"
 #include "report.hpp"
 #include "train.hpp"
+#include "usage_error.hpp"
 
 namespace dae_mnist {
 
-inline const std::set<std::string> kTrainFlags = {"--data", "--out", "--epochs", "--batch", "--lr", "--noise", "--seed",
-                                                  "--threads", "--device", "--val-fraction"};
+/// `encode`'s flags. threads 0: the library's default (every core).
+struct EncodeOptions {
+  fs::path model, images, out;
+  int threads = 0;
+};
 
-inline TrainOptions train_options(const Args& args) {
-  TrainOptions o;
-  o.data = args.required_path("--data");
-  o.out = args.required_path("--out");
-  o.epochs = static_cast<int>(args.integer("--epochs", 30, 1, 100000));
-  o.batch = static_cast<int>(args.integer("--batch", 256, 2, 1 << 20));
-  o.lr = args.real("--lr", 1e-3, 1e-12, 10.0);
-  o.noise = args.real("--noise", 0.3, 0.0, 10.0);
-  o.seed = static_cast<std::uint64_t>(args.integer("--seed", 0, 0, INT64_MAX));
-  o.threads = static_cast<int>(args.integer("--threads", 0, 1, 1024));
-  o.validation_fraction = args.real("--val-fraction", 0.2, 1e-6, 0.999);
-  o.resume = args.has("--resume");
-  return o;
-}
+/// `reconstruct`'s flags; noise 0 reconstructs the images as they are.
+struct ReconstructOptions {
+  fs::path model, images, out;
+  double noise = 0.0;
+  std::uint64_t seed = 0;
+  int threads = 0;
+};
 
-/// The clustering flags shared by `cluster` and `run`. `--k` may exceed the 10 classes (then only
-/// the majority mapping is scored); the graph flags need `--method graph` where a method is chosen.
-inline ClusterOptions cluster_options(const Args& args) {
-  ClusterOptions o;
-  o.method = args.choice("--method", "kmeans", {"kmeans", "graph"});
-  o.k = static_cast<int>(args.integer("--k", 10, 1, 1000));
-  o.n_init = static_cast<int>(args.integer("--n-init", 20, 1, 10000));
-  o.max_iter = static_cast<int>(args.integer("--max-iter", 10000, 1, 100000000));
-  o.neighbors = static_cast<int>(args.integer("--neighbors", 15, 1, 1000));
-  o.micro_clusters = static_cast<int>(args.integer("--micro-clusters", 150, 1, 1000));
-  o.restarts = static_cast<int>(args.integer("--restarts", 8, 1, 10000));
-  o.seed = static_cast<std::uint64_t>(args.integer("--seed", 0, 0, INT64_MAX));
-  o.threads = static_cast<int>(args.integer("--threads", 0, 1, 1024));
-  if (o.micro_clusters < o.k && args.has("--micro-clusters"))
-    throw UsageError("--micro-clusters: " + std::to_string(o.micro_clusters) + " is fewer than --k " + std::to_string(o.k));
-  return o;
-}
+/// `generate`'s flags.
+struct GenerateOptions {
+  fs::path model, out;
+  int n = 9;
+  std::uint64_t seed = 1;
+};
+
+/// `cluster`'s files (its method and settings are a ClusterOptions).
+struct ClusterFiles {
+  fs::path codes, labels, out;
+};
+
+/// One parsed command line: the command's name and the values of its flags, defaults where a
+/// flag was not given. Only the members of `name`'s command are meaningful.
+struct Command {
+  std::string name;
+  std::string device = "cpu";
+  TrainOptions train;      // run, train
+  ClusterOptions cluster;  // run, cluster
+  ClusterFiles cluster_files;
+  EncodeOptions encode;
+  ReconstructOptions reconstruct;
+  GenerateOptions generate;
+};
 
 inline std::vector<int> read_labels(const fs::path& path, std::size_t expected_count) {
   const auto labels = dae::data::load_labels(path);
@@ -76,46 +83,32 @@ inline void print_clusters(const ClusteringRun& r) {
 }
 
 /// dae_mnist cluster: k-means (or --method graph) on codes from a .npy file, scored against labels.
-inline int cluster_command(int argc, char** argv) {
-  const Args args("cluster", argc, argv, 2,
-                  {"--codes", "--labels", "--method", "--k", "--n-init", "--max-iter", "--neighbors", "--micro-clusters",
-                   "--restarts", "--seed", "--threads", "--out"},
-                  {});
-  const ClusterOptions options = cluster_options(args);
-  const bool graph = options.method == "graph";
-  for (const char* flag : {"--neighbors", "--micro-clusters", "--restarts"})
-    if (!graph && args.has(flag)) throw UsageError(std::string(flag) + ": only for --method graph");
-  for (const char* flag : {"--n-init", "--max-iter"})
-    if (graph && args.has(flag)) throw UsageError(std::string(flag) + ": only for --method kmeans");
-  const auto out = args.required_path("--out");
-  const auto codes_path = args.required_path("--codes");
+inline int cluster_command(const Command& command) {
+  const ClusterOptions& options = command.cluster;
+  const ClusterFiles& files = command.cluster_files;
   int dim = 0;
-  const auto codes = read_codes(codes_path, dim);
+  const auto codes = read_codes(files.codes, dim);
   const std::size_t n = codes.size() / static_cast<std::size_t>(dim);
-  const auto labels = read_labels(args.required_path("--labels"), n);
-  require_enough_codes(n, options, codes_path.string());
-  print_clusters(cluster_codes(codes, dim, labels, options, out));
+  const auto labels = read_labels(files.labels, n);
+  require_enough_codes(n, options, files.codes.string());
+  print_clusters(cluster_codes(codes, dim, labels, options, files.out));
   return 0;
 }
 
 /// The model commands, for a model type. Returns the exit code; throws on failure.
 template <class Model>
-int model_command(const std::string& command, int argc, char** argv) {
-  if (command == "train") {
-    const Args args(command, argc, argv, 2, kTrainFlags, {"--resume"});
+int model_command(const Command& command) {
+  if (command.name == "train") {
     const StopOnSignal stop_on_signal;
-    Trainer<Model> trainer(train_options(args));
+    Trainer<Model> trainer(command.train);
     trainer.prepare();
     trainer.run();
     std::printf("model: %s\n", trainer.files().model().c_str());
     return 0;
   }
-  if (command == "run") {
-    auto flags = kTrainFlags;
-    flags.insert({"--k", "--n-init", "--max-iter", "--neighbors", "--micro-clusters", "--restarts"});
-    const Args args(command, argc, argv, 2, flags, {"--resume"});
-    const TrainOptions options = train_options(args);
-    const ClusterOptions clustering = cluster_options(args);
+  if (command.name == "run") {
+    const TrainOptions& options = command.train;
+    const ClusterOptions& clustering = command.cluster;
     const StopOnSignal stop_on_signal;
     Trainer<Model> trainer(options);
     trainer.prepare();
@@ -153,27 +146,25 @@ int model_command(const std::string& command, int argc, char** argv) {
     std::printf("report: %s\n", (options.out / "report.html").c_str());
     return 0;
   }
-  if (command == "encode") {
-    const Args args(command, argc, argv, 2, {"--model", "--images", "--out", "--threads", "--device"}, {});
-    if (args.has("--threads")) dae::set_threads(static_cast<int>(args.integer("--threads", 1, 1, 1024)));
-    encode_command<Model>(args.required_path("--model"), args.required_path("--images"), args.required_path("--out"));
+  if (command.name == "encode") {
+    const EncodeOptions& o = command.encode;
+    if (o.threads > 0) dae::set_threads(o.threads);
+    encode_command<Model>(o.model, o.images, o.out);
     return 0;
   }
-  if (command == "reconstruct") {
-    const Args args(command, argc, argv, 2, {"--model", "--images", "--out", "--noise", "--seed", "--threads", "--device"}, {});
-    if (args.has("--threads")) dae::set_threads(static_cast<int>(args.integer("--threads", 1, 1, 1024)));
-    reconstruct_command<Model>(args.required_path("--model"), args.required_path("--images"),
-                               args.real("--noise", 0.0, 0.0, 10.0),
-                               static_cast<std::uint64_t>(args.integer("--seed", 0, 0, INT64_MAX)), args.required_path("--out"));
+  if (command.name == "reconstruct") {
+    const ReconstructOptions& o = command.reconstruct;
+    if (o.threads > 0) dae::set_threads(o.threads);
+    reconstruct_command<Model>(o.model, o.images, o.noise, o.seed, o.out);
     return 0;
   }
-  if (command == "generate") {
-    const Args args(command, argc, argv, 2, {"--model", "--n", "--seed", "--out", "--device"}, {});
-    generate_command<Model>(args.required_path("--model"), static_cast<int>(args.integer("--n", 9, 1, 1024)),
-                            static_cast<std::uint64_t>(args.integer("--seed", 1, 0, INT64_MAX)), args.required_path("--out"));
+  if (command.name == "generate") {
+    const GenerateOptions& o = command.generate;
+    generate_command<Model>(o.model, o.n, o.seed, o.out);
     return 0;
   }
-  throw UsageError("unknown command '" + command + "' (commands: run, train, encode, reconstruct, generate, cluster)");
+  // The parser accepts only the commands above: reaching here is a bug in the dispatch.
+  throw dae::Error("internal error: model_command has no command '" + command.name + "'");
 }
 
 }  // namespace dae_mnist

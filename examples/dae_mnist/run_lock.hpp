@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <string>
 
-#include "args.hpp"
+#include "usage_error.hpp"
 #include "dae/error.hpp"
 
 namespace dae_mnist {

@@ -42,7 +42,7 @@
 #include "dae/io/image_grid.hpp"
 #include "dae/io/plot.hpp"
 #include "dae/io/png.hpp"
-#include "args.hpp"
+#include "usage_error.hpp"
 #include "dataset.hpp"
 #include "interrupt.hpp"
 #include "run_lock.hpp"

@@ -24,7 +24,7 @@
 
 #include "dae/checkpoint.hpp"
 #include "dae/io/safetensors.hpp"
-#include "args.hpp"
+#include "usage_error.hpp"
 
 namespace dae_mnist::training_state {
 

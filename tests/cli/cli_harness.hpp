@@ -28,10 +28,12 @@ namespace dae_cli_test {
 namespace fs = std::filesystem;
 
 
-/// A finished dae_mnist: its exit status (-1 when a signal ended it) and what it wrote to stderr.
+/// A finished dae_mnist: its exit status (-1 when a signal ended it) and what it wrote to stderr
+/// and stdout.
 struct Result {
   int exit_code;
   std::string err;
+  std::string out;
 };
 
 /// The whole text of a file ("" when it does not exist).
@@ -65,11 +67,11 @@ inline Result dae_mnist_in_shell(const std::string& shell_prefix, std::string ar
   for (const char* model_command : {"train ", "run ", "encode ", "reconstruct ", "generate "})
     if (arguments.starts_with(model_command)) arguments += std::string(" --device ") + DAE_CLI_DEVICE;
 #endif
-  const auto err = work_dir() / "stderr.txt";
+  const auto err = work_dir() / "stderr.txt", out = work_dir() / "stdout.txt";
   const std::string command = shell_prefix + " " + std::string(DAE_MNIST_BIN) + " " + arguments + " > " +
-                              (work_dir() / "stdout.txt").string() + " 2> " + err.string();
+                              out.string() + " 2> " + err.string();
   const int status = std::system(command.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(err)};
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(err), read_text(out)};
 }
 
 /// Runs dae_mnist with `arguments`.
@@ -166,6 +168,14 @@ inline void expect_failure(const Result& r, int exit_code, const std::string& fr
   REQUIRE(lines.size() == 1);
   CHECK(lines.front().find(fragment) != std::string::npos);
   CHECK(r.err.back() == '\n');
+}
+
+/// Checks a command-line mistake: exit status 2 and, on stderr, exactly `line` and nothing else.
+inline void expect_usage_error(const Result& r, const std::string& line) {
+  INFO("expected: " << line);
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == line + "\n");
 }
 
 }  // namespace dae_cli_test

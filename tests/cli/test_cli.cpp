@@ -254,3 +254,97 @@ TEST_CASE("Bad flags and bad files: one line naming the culprit, non-zero exit, 
   expect_failure(dae_mnist("cluster --codes " + junk.string() + " --labels " + (dataset() / "t10k-labels-idx1-ubyte").string() + " --out " + (work_dir() / "cl").string()), 1, "junk.npy");
   expect_failure(dae_mnist("generate --model x --n -3 --out y.png"), 2, "--n");
 }
+
+// The command line itself (command_line.hpp, CLI11): help and version from the declarations
+// that parse, and every kind of mistake as exactly one line naming the flag, exit status 2.
+// Nothing here reads data: the paths (in the test's own folder) do not exist, so a mistake that
+// got past the parser would fail on them with status 1 instead.
+TEST_CASE("--help, --version and command-line mistakes", "[cli][flags]") {
+  SECTION("--help lists the commands, each command's --help its flags; exit 0, nothing on stderr") {
+    const auto program = dae_mnist("--help");
+    CHECK(program.exit_code == 0);
+    CHECK(program.err.empty());
+    CHECK(program.out.starts_with("dae_mnist: "));
+    for (const char* word : {"run", "train", "encode", "reconstruct", "generate", "cluster", "--version", "-h,--help"}) {
+      INFO(word);
+      CHECK(program.out.find(std::string("  ") + word + " ") != std::string::npos);
+    }
+    CHECK(dae_mnist("-h").out == program.out);
+
+    const auto train = dae_mnist("train --help");
+    CHECK(train.exit_code == 0);
+    CHECK(train.err.empty());
+    CHECK(train.out.find("Usage: dae_mnist train [OPTIONS]") != std::string::npos);
+    for (const char* option : {"--data DIR REQUIRED", "--out DIR REQUIRED", "--epochs INT:[1, 100000]=30",
+                               "--batch INT:[2, 1048576]=256", "--lr FLOAT:[1e-12, 10]=0.001", "--noise FLOAT:[0, 10]=0.3",
+                               "--seed INT:[0, 2^63)=0", "--threads INT:[1, 1024]", "--device {cpu,cuda}=cpu",
+                               "--val-fraction FLOAT:[1e-06, 0.999]=0.2", "--resume "}) {
+      INFO(option);
+      CHECK(train.out.find(std::string("  ") + option) != std::string::npos);
+    }
+    CHECK(train.out.find("--k ") == std::string::npos);  // run's, not train's
+
+    const std::vector<std::pair<std::string, std::vector<std::string>>> commands = {
+        {"run", {"--data", "--out", "--epochs", "--resume", "--k", "--n-init", "--max-iter", "--neighbors",
+                 "--micro-clusters", "--restarts"}},
+        {"encode", {"--model", "--images", "--out", "--threads", "--device"}},
+        {"reconstruct", {"--model", "--images", "--out", "--noise FLOAT:[0, 10]=0", "--seed", "--threads", "--device"}},
+        {"generate", {"--model", "--out", "--n INT:[1, 1024]=9", "--seed INT:[0, 2^63)=1", "--device"}},
+        {"cluster", {"--codes", "--labels", "--out", "--method {kmeans,graph}=kmeans", "--k INT:[1, 1000]=10", "--n-init",
+                     "--max-iter", "--neighbors", "--micro-clusters", "--restarts", "--seed", "--threads"}},
+    };
+    for (const auto& [command, options] : commands) {
+      const auto help = dae_mnist(command + " --help");
+      INFO(command << ": " << help.out);
+      CHECK(help.exit_code == 0);
+      CHECK(help.out.find("Usage: dae_mnist " + command + " [OPTIONS]") != std::string::npos);
+      for (const auto& option : options) CHECK(help.out.find("  " + option) != std::string::npos);
+    }
+  }
+
+  SECTION("--version prints CMake's project version") {
+    const auto r = dae_mnist("--version");
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.empty());
+    CHECK(r.out == std::string("dae_mnist ") + DAE_MNIST_VERSION + "\n");
+  }
+
+  SECTION("no command: the help on stderr, exit 2") {
+    const auto r = dae_mnist("");
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == dae_mnist("--help").out);
+  }
+
+  SECTION("each mistake: one line naming the flag, exit 2") {
+    const std::string nowhere = (work_dir() / "flags" / "nowhere").string();
+    const std::string train = "train --data " + nowhere + " --out " + nowhere + "_out";
+    const std::string cluster = "cluster --codes " + nowhere + ".npy --labels " + nowhere + ".npy --out " + nowhere;
+    expect_usage_error(dae_mnist(train + " --noise 11"), "dae_mnist: --noise: 11 is out of range [0, 10]");
+    expect_usage_error(dae_mnist(train + " --epochs 0"), "dae_mnist: --epochs: 0 is out of range [1, 100000]");
+    expect_usage_error(dae_mnist(train + " --lr abc"), "dae_mnist: --lr: 'abc' is not a number");
+    expect_usage_error(dae_mnist(train + " --lr inf"), "dae_mnist: --lr: 'inf' is not a number");
+    // CLI11's own conversion would take these; a count of epochs is written in digits.
+    expect_usage_error(dae_mnist(train + " --epochs 1e3"), "dae_mnist: --epochs: '1e3' is not an integer");
+    expect_usage_error(dae_mnist(train + " --batch 0x10"), "dae_mnist: --batch: '0x10' is not an integer");
+    expect_usage_error(dae_mnist(train + " --epochs=abc"), "dae_mnist: --epochs: 'abc' is not an integer");
+    expect_usage_error(dae_mnist(train + " --colour red"),
+                       "dae_mnist: unknown flag --colour for 'train' (see dae_mnist train --help)");
+    expect_usage_error(dae_mnist(train + " --k 3"), "dae_mnist: unknown flag --k for 'train' (see dae_mnist train --help)");
+    expect_usage_error(dae_mnist(train + " extra"),
+                       "dae_mnist: train: unexpected argument 'extra' (flags start with --; see dae_mnist train --help)");
+    expect_usage_error(dae_mnist("train --data " + nowhere), "dae_mnist: train: --out is required");
+    expect_usage_error(dae_mnist("encode --model " + nowhere + " --out " + nowhere + ".npy"), "dae_mnist: encode: --images is required");
+    expect_usage_error(dae_mnist(train + " --epochs"), "dae_mnist: --epochs: missing value");
+    expect_usage_error(dae_mnist("train --data " + nowhere + " --out="), "dae_mnist: --out: missing value");
+    expect_usage_error(dae_mnist(train + " --device tpu"), "dae_mnist: --device: 'tpu' is not one of cpu, cuda");
+    expect_usage_error(dae_mnist(train + " --resume=yes"), "dae_mnist: --resume: takes no value");
+    expect_usage_error(dae_mnist(cluster + " --method spectral"),
+                       "dae_mnist: --method: 'spectral' is not one of kmeans, graph");
+    expect_usage_error(dae_mnist(cluster + " --method graph --k 20 --micro-clusters 10"),
+                       "dae_mnist: --micro-clusters: 10 is fewer than --k 20");
+    expect_usage_error(dae_mnist("--epochs 3"), "dae_mnist: unknown flag --epochs (flags follow a command; see dae_mnist --help)");
+    expect_usage_error(dae_mnist("frobnicate --epochs 3"),
+                       "dae_mnist: unknown command 'frobnicate' (commands: run, train, encode, reconstruct, generate, cluster)");
+  }
+}
