@@ -165,6 +165,16 @@ class CommandLine {
     integer(generate, "--seed", c.generate.seed, 0, kMaxSeed, "seed of the codes");
     device(generate);
 
+    auto* traverse = add_command("traverse", "the latent traversal: each code dimension swept, .png");
+    path(traverse, "--model", c.traverse.model, "FILE",
+         "a model.safetensors written by train or run");
+    path(traverse, "--out", c.traverse.out, "FILE", "where the picture goes (.png)");
+    traverse->add_option("--codes", c.traverse.codes, "codes (encode's .npy): their mean and range")
+        ->type_name("FILE");
+    integer(traverse, "--steps", c.traverse.steps, 2, 64, "pictures per dimension");
+    device(traverse);
+    traverse->footer(kTraverseNotes);
+
     auto* cluster = add_command("cluster", "cluster codes and score them against labels");
     path(cluster, "--codes", c.cluster_files.codes, "FILE",
          "(N, D) float32 codes, .npy (encode's)");
@@ -204,7 +214,7 @@ class CommandLine {
         throw UsageError("unknown flag " + extra.front() +
                          " (flags follow a command; see dae_mnist --help)");
       throw UsageError("unknown command '" + (extra.empty() ? std::string() : extra.front()) +
-                       "' (commands: run, train, encode, reconstruct, generate, cluster)");
+                       "' (commands: run, train, encode, reconstruct, generate, traverse, cluster)");
     }
     const CLI::App* sub = chosen.front();
     command_.name = sub->get_name();
@@ -234,9 +244,14 @@ class CommandLine {
 
   static constexpr const char* kRunNotes =
       "It writes into --out what train does, then generated.png, codes.npy and labels.npy (the\n"
-      "training split's), k-means and the graph clustering side by side (clusters.json,\n"
-      "assignments*.npy, confusion*.png, latent.png) and report.html. --seed and --threads serve\n"
-      "the training and the clustering alike.";
+      "training split's), traversal.png (see traverse), k-means and the graph clustering side\n"
+      "by side (clusters.json, assignments*.npy, confusion*.png, latent.png) and report.html.\n"
+      "--seed and --threads serve the training and the clustering alike.";
+
+  static constexpr const char* kTraverseNotes =
+      "Row d decodes the mean code with dimension d swept from the 2nd to the 98th percentile\n"
+      "of --codes; without --codes, the prior generate draws from: 0, each dimension over\n"
+      "[-2, 2].";
 
   static constexpr const char* kClusterNotes =
       "--n-init and --max-iter are for --method kmeans (the reference), --neighbors,\n"

@@ -357,4 +357,77 @@ inline std::vector<float> read_codes(const fs::path& path, int& dim) {
   return codes;
 }
 
+/// Where a latent traversal sweeps: the mean code, and per dimension the range swept.
+struct LatentRange {
+  std::vector<float> mean, low, high;
+};
+
+/// The traversal range of (N, dim) codes: their mean, and per dimension the 2nd to the 98th
+/// percentile (the extreme codes of 48,000 are outliers; a sweep to them shows mostly blur).
+inline LatentRange latent_range(const std::vector<float>& codes, int dim) {
+  const std::size_t n = codes.size() / static_cast<std::size_t>(dim);
+  LatentRange r{std::vector<float>(static_cast<std::size_t>(dim)), std::vector<float>(static_cast<std::size_t>(dim)),
+                std::vector<float>(static_cast<std::size_t>(dim))};
+  std::vector<float> column(n);
+  for (int d = 0; d < dim; ++d) {
+    double sum = 0;
+    for (std::size_t i = 0; i < n; ++i) sum += column[i] = codes[i * static_cast<std::size_t>(dim) + static_cast<std::size_t>(d)];
+    r.mean[static_cast<std::size_t>(d)] = static_cast<float>(sum / static_cast<double>(n));
+    const auto at = [&](double q) {
+      auto nth = column.begin() + static_cast<std::ptrdiff_t>(q * static_cast<double>(n - 1));
+      std::nth_element(column.begin(), nth, column.end());
+      return *nth;
+    };
+    r.low[static_cast<std::size_t>(d)] = at(0.02);
+    r.high[static_cast<std::size_t>(d)] = at(0.98);
+  }
+  return r;
+}
+
+/// Without codes: the prior `generate` draws from, N(0, I): mean 0, each dimension over [-2, 2].
+inline LatentRange prior_range(int dim) {
+  const auto size = static_cast<std::size_t>(dim);
+  return {std::vector<float>(size, 0.0f), std::vector<float>(size, -2.0f), std::vector<float>(size, 2.0f)};
+}
+
+/// The latent traversal: row d decodes the mean code with dimension d swept in `steps` equal
+/// steps from range.low[d] to range.high[d]; one row per dimension of the code.
+template <class Model>
+void traverse_grid(Model& model, const LatentRange& range, int steps, const fs::path& out) {
+  constexpr int dim = Model::code_shape::size;
+  HostCodes codes(dim * steps);
+  for (int d = 0; d < dim; ++d) {
+    for (int j = 0; j < steps; ++j) {
+      float* code = codes.sample(d * steps + j);
+      std::copy(range.mean.begin(), range.mean.end(), code);
+      const float t = static_cast<float>(j) / static_cast<float>(steps - 1);
+      code[d] = range.low[static_cast<std::size_t>(d)] + t * (range.high[static_cast<std::size_t>(d)] - range.low[static_cast<std::size_t>(d)]);
+    }
+  }
+  HostImages images;
+  model.decode(codes, images);
+  dae::io::write_png(out, dae::io::tile_images(std::span<const float>(images.data(), static_cast<std::size_t>(images.matrix().size())),
+                                               dim * steps, 28, 28, {.rows = dim, .cols = steps, .scale = 3, .gap = 3}));
+}
+
+/// dae_mnist traverse --model FILE [--codes codes.npy] [--steps 11] --out grid.png
+template <class Model>
+void traverse_command(const fs::path& model_path, const fs::path& codes_path, int steps, const fs::path& out) {
+  constexpr int dim = Model::code_shape::size;
+  Model model;
+  load_model(model, model_path);
+  LatentRange range = prior_range(dim);
+  if (!codes_path.empty()) {
+    int codes_dim = 0;
+    const auto codes = read_codes(codes_path, codes_dim);
+    if (codes_dim != dim) {
+      throw dae::Error(codes_path.string() + ": codes have " + std::to_string(codes_dim) + " dimensions, the model's " +
+                       std::to_string(dim));
+    }
+    range = latent_range(codes, dim);
+  }
+  model.eval();
+  traverse_grid(model, range, steps, out);
+}
+
 }  // namespace dae_mnist

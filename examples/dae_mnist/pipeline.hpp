@@ -1,8 +1,4 @@
-// The subcommands of dae_mnist that use a model (run, train, encode, reconstruct, generate),
-// written once for any model type: main.cpp instantiates them with the CPU model, cuda_main.cu
-// (compiled by nvcc when the CUDA backend is built) with dae::Autoencoder<4, dae::cuda>. The
-// model-free `cluster` command and the flag helpers live here too.
-// The subcommands of dae_mnist that use a model (run, train, encode, reconstruct, generate),
+// The subcommands of dae_mnist that use a model (run, train, encode, reconstruct, generate, traverse),
 // written once for any model type: main.cpp instantiates them with the CPU model, cuda_main.cu
 // (compiled by nvcc when the CUDA backend is built) with dae::Autoencoder<4, dae::cuda>. The
 // model-free `cluster` command lives here too. They take a parsed Command: the parsing itself
@@ -41,6 +37,12 @@ struct GenerateOptions {
   std::uint64_t seed = 1;
 };
 
+/// `traverse`'s flags; without codes the sweep is over the prior N(0, I) (see prior_range).
+struct TraverseOptions {
+  fs::path model, codes, out;
+  int steps = 11;
+};
+
 /// `cluster`'s files (its method and settings are a ClusterOptions).
 struct ClusterFiles {
   fs::path codes, labels, out;
@@ -57,6 +59,7 @@ struct Command {
   EncodeOptions encode;
   ReconstructOptions reconstruct;
   GenerateOptions generate;
+  TraverseOptions traverse;
 };
 
 inline std::vector<int> read_labels(const fs::path& path, std::size_t expected_count) {
@@ -135,6 +138,7 @@ int model_command(const Command& command) {
     dae::io::write_npy<float>(options.out / "codes.npy", {static_cast<std::int64_t>(labels.size()), 4}, codes);
     const std::vector<std::int64_t> labels64(labels.begin(), labels.end());
     dae::io::write_npy<std::int64_t>(options.out / "labels.npy", {static_cast<std::int64_t>(labels.size())}, labels64);
+    traverse_grid(model, latent_range(codes, 4), 11, options.out / "traversal.png");
 
     require_enough_codes(labels.size(), clustering, "the training split");
     stop_point("clustering");
@@ -142,7 +146,9 @@ int model_command(const Command& command) {
     stop_point("writing the report");
     print_clusters(clusters.kmeans);
     print_clusters(clusters.graph);
-    write_report(options.out / "report.html", options, metrics, trainer.files().picture(options.epochs), clusters);
+    std::vector<fs::path> pictures;
+    for (int epoch = 1; epoch <= options.epochs; ++epoch) pictures.push_back(trainer.files().picture(epoch));
+    write_report(options.out / "report.html", options, metrics, pictures, clusters);
     std::printf("report: %s\n", (options.out / "report.html").c_str());
     return 0;
   }
@@ -161,6 +167,11 @@ int model_command(const Command& command) {
   if (command.name == "generate") {
     const GenerateOptions& o = command.generate;
     generate_command<Model>(o.model, o.n, o.seed, o.out);
+    return 0;
+  }
+  if (command.name == "traverse") {
+    const TraverseOptions& o = command.traverse;
+    traverse_command<Model>(o.model, o.codes, o.steps, o.out);
     return 0;
   }
   // The parser accepts only the commands above: reaching here is a bug in the dispatch.

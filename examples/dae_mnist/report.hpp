@@ -1,6 +1,7 @@
 // The report of `dae_mnist run`: one HTML page, opened in a browser, that shows what the run did:
-// the loss table and curves, the last reconstructions, generated digits, the clustering scores and
-// the pictures of the confusion matrix and of the latent space. The clustering table puts k-means
+// the loss table and curves, every epoch's reconstructions (a slider), generated digits, the latent
+// traversal, the clustering scores and the pictures of the confusion matrix and of the latent
+// space. The clustering table puts k-means
 // (the reference) and the graph clustering side by side. Pictures are linked, not embedded.
 #pragma once
 
@@ -28,8 +29,9 @@ inline std::string fixed(double value, int digits) {
   return text;
 }
 
+/// @param pictures the reconstructions of every epoch, in order (the slider's frames)
 inline void write_report(const fs::path& path, const TrainOptions& options, const std::vector<EpochMetrics>& metrics,
-                         const fs::path& last_picture, const ClusteringComparison& clusters) {
+                         const std::vector<fs::path>& pictures, const ClusteringComparison& clusters) {
   auto rel = [&](const fs::path& p) { return fs::relative(p, path.parent_path()).generic_string(); };
   std::string html = R"(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>dae_mnist run</title>
@@ -45,10 +47,26 @@ th{background:#f6f6f6}img{max-width:100%;image-rendering:pixelated;border:1px so
   html += "<p class=\"note\">" + std::to_string(metrics.size()) + " epochs, batch " + std::to_string(options.batch) +
           ", Adam lr " + fixed(options.lr, 4) + ", noise " + fixed(options.noise, 2) + ", seed " +
           std::to_string(options.seed) + ". Data: " + options.data.string() + ".</p>\n";
-  html += "<h2>Reconstructions</h2><p class=\"note\">Rows: test digits, their noisy versions (the input), the reconstructions.</p>";
-  html += "<img src=\"" + rel(last_picture) + "\" alt=\"reconstructions\">\n";
+  // Every epoch's reconstructions behind one slider (a few lines of inline script: the page
+  // needs no network); without script the last epoch's picture stays.
+  std::string frames;
+  for (const auto& picture : pictures) frames += (frames.empty() ? "\"" : ",\"") + rel(picture) + "\"";
+  const std::string last = std::to_string(pictures.size());
+  html += "<h2>Reconstructions</h2><p class=\"note\">Rows: test digits, their noisy versions (the input), the "
+          "reconstructions after the epoch chosen below.</p>\n"
+          "<p><label>epoch <input id=\"epoch\" type=\"range\" min=\"1\" max=\"" + last + "\" value=\"" + last +
+          "\"> <output id=\"epoch_shown\">" + last + "</output> of " + last + "</label></p>\n"
+          "<img id=\"reconstructions\" src=\"" + rel(pictures.back()) + "\" alt=\"reconstructions\">\n"
+          "<script>\n(() => {\n  const frames = [" + frames + "];\n"
+          "  const slider = document.getElementById(\"epoch\");\n"
+          "  slider.addEventListener(\"input\", () => {\n"
+          "    document.getElementById(\"reconstructions\").src = frames[slider.value - 1];\n"
+          "    document.getElementById(\"epoch_shown\").textContent = slider.value;\n  });\n})();\n</script>\n";
   html += "<h2>Generated digits</h2><p class=\"note\">Nine codes drawn from N(0, I), decoded.</p>";
   html += "<img src=\"generated.png\" alt=\"generated digits\">\n";
+  html += "<h2>Latent traversal</h2><p class=\"note\">Row d: the mean code of the training images with "
+          "dimension d swept from its 2nd to its 98th percentile, decoded (dae_mnist traverse).</p>";
+  html += "<img src=\"traversal.png\" alt=\"latent traversal\">\n";
   html += "<h2>Loss</h2><img src=\"loss.png\" alt=\"loss curves\">\n<table><tr><th>epoch</th><th>train loss</th>"
           "<th>validation loss</th><th>seconds</th><th>images/s</th></tr>\n";
   for (const auto& m : metrics) {

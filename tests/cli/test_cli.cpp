@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <stb/stb_image.h>
+
 #include "dae/io/npy.hpp"
 #include "dae/io/safetensors.hpp"
 #include "cli/cli_harness.hpp"
@@ -23,6 +25,21 @@ namespace fs = std::filesystem;
 using namespace dae_cli_test;
 
 namespace {
+
+/// A PNG decoded to 8-bit gray with stb_image (a decoder that is not ours).
+struct GrayPicture {
+  int width = 0, height = 0;
+  std::vector<std::uint8_t> pixels;
+};
+
+GrayPicture read_gray_png(const fs::path& path) {
+  int width = 0, height = 0, channels = 0;
+  unsigned char* data = stbi_load(path.c_str(), &width, &height, &channels, 1);
+  REQUIRE(data != nullptr);
+  GrayPicture picture{width, height, std::vector<std::uint8_t>(data, data + static_cast<std::size_t>(width) * height)};
+  stbi_image_free(data);
+  return picture;
+}
 
 #if defined(DAE_CLI_DEVICE)
 constexpr int kTrainImages = 640, kTestImages = 200;  // the CUDA emulation runs kernels thread by thread
@@ -120,6 +137,34 @@ TEST_CASE("encode, reconstruct, generate and cluster work on a trained model", "
   REQUIRE(dae_mnist("generate --model " + model + " --n 9 --seed 4 --out " + (out / "grid.png").string()).exit_code == 0);
   CHECK(bytes_of(out / "grid.png").size() > 100);
 
+  // The latent traversal: 4 rows (one per code dimension) of 7 decoded codes, cells 28 x 3 pixels
+  // with 3-pixel gaps; along a row the picture changes, and a sweep over the codes' own range
+  // differs from the sweep over the prior's.
+  REQUIRE(dae_mnist("traverse --model " + model + " --codes " + (out / "codes.npy").string() + " --steps 7 --out " +
+                    (out / "traversal.png").string()).exit_code == 0);
+  REQUIRE(dae_mnist("traverse --model " + model + " --steps 7 --out " + (out / "traversal_prior.png").string()).exit_code == 0);
+  const auto traversal = read_gray_png(out / "traversal.png");
+  REQUIRE(traversal.width == 7 * 87 + 3);
+  REQUIRE(traversal.height == 4 * 87 + 3);
+  const auto cell = [&](const GrayPicture& picture, int row, int col) {
+    std::vector<std::uint8_t> pixels;
+    for (int y = 0; y < 84; ++y)
+      for (int x = 0; x < 84; ++x)
+        pixels.push_back(picture.pixels[static_cast<std::size_t>((3 + row * 87 + y) * picture.width + 3 + col * 87 + x)]);
+    return pixels;
+  };
+  for (int row = 0; row < 4; ++row) {
+    INFO("code dimension " << row);
+    CHECK(cell(traversal, row, 0) != cell(traversal, row, 6));
+  }
+  CHECK(read_gray_png(out / "traversal_prior.png").pixels != traversal.pixels);
+  auto three = dae::io::read_npy(out / "codes.npy").values<float>();
+  three.resize(static_cast<std::size_t>(test_images) * 3);
+  dae::io::write_npy<float>(out / "codes3.npy", {test_images, 3}, three);
+  expect_failure(dae_mnist("traverse --model " + model + " --codes " + (out / "codes3.npy").string() + " --out " +
+                           (out / "t3.png").string()), 1, "codes3.npy");
+  CHECK_FALSE(fs::exists(out / "t3.png"));
+
   const auto cluster_dir = out / "clusters";
   const auto r = dae_mnist("cluster --codes " + (out / "codes.npy").string() + " --labels " + labels +
                            " --k 10 --n-init 4 --out " + cluster_dir.string());
@@ -197,10 +242,16 @@ TEST_CASE("run does the whole pipeline and writes a report", "[cli]") {
   REQUIRE(r.exit_code == 0);
   for (const char* file : {"model.safetensors", "metrics.jsonl", "generated.png", "codes.npy", "labels.npy",
                            "clusters.json", "assignments.npy", "confusion.png", "latent.png", "report.html",
-                           "assignments_graph.npy", "confusion_graph.png"}) {
+                           "assignments_graph.npy", "confusion_graph.png", "traversal.png"}) {
     INFO(file);
     CHECK(fs::exists(out / file));
   }
+  // The report shows every epoch's reconstructions behind a slider, and the traversal.
+  std::ifstream page_in(out / "report.html");
+  const std::string page((std::istreambuf_iterator<char>(page_in)), std::istreambuf_iterator<char>());
+  CHECK(page.find("const frames = [\"reconstructions/epoch_001.png\",\"reconstructions/epoch_002.png\"];") != std::string::npos);
+  CHECK(page.find("type=\"range\" min=\"1\" max=\"2\"") != std::string::npos);
+  CHECK(page.find("<img src=\"traversal.png\"") != std::string::npos);
   // Both methods side by side, each with the seconds it took.
   std::ifstream in(out / "clusters.json");
   const auto j = nlohmann::json::parse(in);
@@ -345,6 +396,6 @@ TEST_CASE("--help, --version and command-line mistakes", "[cli][flags]") {
                        "dae_mnist: --micro-clusters: 10 is fewer than --k 20");
     expect_usage_error(dae_mnist("--epochs 3"), "dae_mnist: unknown flag --epochs (flags follow a command; see dae_mnist --help)");
     expect_usage_error(dae_mnist("frobnicate --epochs 3"),
-                       "dae_mnist: unknown command 'frobnicate' (commands: run, train, encode, reconstruct, generate, cluster)");
+                       "dae_mnist: unknown command 'frobnicate' (commands: run, train, encode, reconstruct, generate, traverse, cluster)");
   }
 }
