@@ -9,7 +9,6 @@
 #include "io/test_util.hpp"
 
 using dae::io::DType;
-using dae::io::NamedTensor;
 using dae::io::SafetensorsFile;
 using namespace dae::test;
 
