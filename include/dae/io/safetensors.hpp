@@ -7,11 +7,11 @@
 //
 // Reader: everything is checked and any violation throws dae::Error with one line naming the file
 // and the field or tensor: N <= 100,000,000 and 8 + N <= file size; the header is valid UTF-8 JSON
-// nested at most 16 levels, an object without duplicate keys or empty tensor names; every entry has
-// exactly the keys dtype/shape/data_offsets; the dtype is known; the shape is a list of
-// non-negative integers; shape x dtype size equals the byte range (without overflow); sorted by
-// offset the ranges tile the data section exactly from 0 to its end (no gap, no overlap, no
-// trailing bytes).
+// (and holds no NUL byte) nested at most 16 levels, an object without duplicate keys or empty
+// tensor names; every entry has exactly the keys dtype/shape/data_offsets; the dtype is known; the
+// shape is a list of non-negative integers; shape x dtype size equals the byte range (without
+// overflow); sorted by offset the ranges tile the data section exactly from 0 to its end (no gap,
+// no overlap, no trailing bytes). nlohmann::json parses the header and checks its UTF-8.
 //
 // Writer: byte for byte what the official library (Rust crate, and the Python package built on it)
 // writes, from `prepare()` in safetensors/src/tensor.rs:
@@ -23,8 +23,10 @@
 //  2. data offsets are assigned consecutively from 0 in that order; the data section is the
 //     tensors' bytes in that order;
 //  3. the header is compact JSON (serde_json style: no spaces, `"` `\` and control characters
-//     escaped, lowercase \u00xx, non-ASCII verbatim): `__metadata__` first when there is metadata,
-//     then one entry per tensor in data order, each as {"dtype":..,"shape":[..],"data_offsets":[b,e]};
+//     escaped, lowercase \u00xx, non-ASCII verbatim): `__metadata__` first when there is
+//     metadata, then one entry per tensor in data order, each as
+//     {"dtype":..,"shape":[..],"data_offsets":[b,e]}. nlohmann::ordered_json's dump() writes
+//     exactly that form, and keeps the keys in the order they were inserted;
 //  4. the header is padded with spaces (0x20) to a multiple of 8 bytes and N counts the padding.
 // The crate keeps metadata in a HashMap, so with two or more metadata keys its key order is not
 // defined; we write metadata keys in ascending order. An empty metadata map is not written (the
@@ -56,58 +58,34 @@ namespace dae::io {
 
 namespace detail {
 
-/// Appends `s` as a JSON string the way serde_json writes it.
-inline void append_json_string(std::string& out, std::string_view s) {
+/// `s` with control characters and non-ASCII bytes written as \xNN, so that text quoted from a
+/// hostile header (possibly ill-formed UTF-8) cannot break an error message's single line.
+inline std::string printable(std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
+  std::string out;
   for (const char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out += hex[u >> 4];
-          out += hex[u & 15];
-        } else {
-          out += c;
-        }
+    if (u < 0x20 || u >= 0x7f) {
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
     }
   }
-  out += '"';
+  return out;
 }
 
-/// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
-inline bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return false;
-    if (i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += len;
+/// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF): nlohmann's
+/// serializer refuses anything else with a type_error. The writer asks per name and per metadata
+/// string, before serialising the header, so that its error can say which one is at fault.
+inline bool is_utf8(const std::string& s) {
+  try {
+    (void)nlohmann::json(s).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
   }
-  return true;
 }
 
 }  // namespace detail
@@ -200,7 +178,12 @@ inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes,
   }
   const std::string_view text(reinterpret_cast<const char*>(bytes.data() + 8),
                               static_cast<std::size_t>(n));
-  if (!detail::valid_utf8(text)) fail("header is not valid UTF-8");
+  // nlohmann's lexer takes a NUL byte for the end of the input and would ignore what follows it;
+  // with none, the parser sees every byte, and it accepts non-ASCII only inside strings and only
+  // as well-formed UTF-8, which makes it the header's UTF-8 check as well as its JSON check.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    fail("header holds a NUL byte at offset " + std::to_string(nul) + ", not valid JSON");
+  }
 
   // Parse, recording duplicate keys (nlohmann keeps the last one silently) in a set per open
   // object, so that a header of many keys costs n log n, not n^2. Nesting is bounded before any
@@ -231,9 +214,13 @@ inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes,
   try {
     header = nlohmann::json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true);
   } catch (const nlohmann::json::exception& e) {
-    std::string msg = e.what();
-    std::replace(msg.begin(), msg.end(), '\n', ' ');
-    fail("header is not valid JSON (" + msg + ")");
+    // nlohmann quotes the bytes it last read, which may be the ill-formed UTF-8 itself; escaped,
+    // the message stays one line of valid text. "UTF-8" in it is nlohmann's word for an
+    // ill-formed string ("invalid string: ill-formed UTF-8 byte").
+    const std::string msg = detail::printable(e.what());
+    const bool utf8 = msg.substr(0, msg.find("; last read:")).find("UTF-8") != std::string::npos;
+    fail(std::string(utf8 ? "header is not valid UTF-8" : "header is not valid JSON") + " (" +
+         msg + ")");
   }
   if (!header.is_object()) fail("header is not a JSON object");
   if (has_duplicate) fail("header: duplicate key " + detail::quoted(duplicate));
@@ -374,29 +361,29 @@ inline std::vector<std::string> safetensors_data_order(const SafetensorsFile& fi
 /// @throws dae::Error when a tensor's byte count does not match shape x dtype, a name is
 ///         "__metadata__" or empty, or a name/metadata string is not valid UTF-8.
 inline std::vector<std::byte> serialize_safetensors(const SafetensorsFile& file) {
-  std::string header = "{";
-  bool first = true;
+  // ordered_json keeps insertion order, which is the order the official writer uses. Its object
+  // is a vector searched linearly on every operator[] or emplace, quadratic in the number of
+  // tensors; the names here are unique already (keys of std::maps, "__metadata__" refused), so
+  // the entries are appended to that vector and the object built from it in one step.
+  using Json = nlohmann::ordered_json;
+  Json::object_t entries;
+  entries.reserve(file.tensors.size() + 1);
   if (!file.metadata.empty()) {
-    header += "\"__metadata__\":{";
-    bool mfirst = true;
+    Json::object_t metadata;
+    metadata.reserve(file.metadata.size());
     for (const auto& [k, v] : file.metadata) {
-      if (!detail::valid_utf8(k) || !detail::valid_utf8(v)) {
+      if (!detail::is_utf8(k) || !detail::is_utf8(v)) {
         throw Error("safetensors: metadata " + detail::quoted(k) + " is not valid UTF-8");
       }
-      if (!mfirst) header += ',';
-      mfirst = false;
-      detail::append_json_string(header, k);
-      header += ':';
-      detail::append_json_string(header, v);
+      metadata.emplace_back(k, v);
     }
-    header += '}';
-    first = false;
+    entries.emplace_back("__metadata__", std::move(metadata));
   }
   const std::vector<std::string> order = safetensors_data_order(file);
   std::uint64_t offset = 0;
   for (const auto& name : order) {
     const RawTensor& t = file.tensors.at(name);
-    if (name.empty() || name == "__metadata__" || !detail::valid_utf8(name)) {
+    if (name.empty() || name == "__metadata__" || !detail::is_utf8(name)) {
       throw Error("safetensors: invalid tensor name " + detail::quoted(name));
     }
     const auto count = detail::checked_product(t.shape);
@@ -405,21 +392,16 @@ inline std::vector<std::byte> serialize_safetensors(const SafetensorsFile& file)
                   std::to_string(t.data.size()) + " bytes, which does not match its shape x " +
                   std::string(dtype_name(t.dtype)));
     }
-    if (!first) header += ',';
-    first = false;
-    detail::append_json_string(header, name);
-    header += ":{\"dtype\":\"";
-    header += dtype_name(t.dtype);
-    header += "\",\"shape\":[";
-    for (std::size_t i = 0; i < t.shape.size(); ++i) {
-      if (i) header += ',';
-      header += std::to_string(t.shape[i]);
-    }
-    header += "],\"data_offsets\":[" + std::to_string(offset) + ',' +
-              std::to_string(offset + t.data.size()) + "]}";
+    Json::object_t entry;
+    entry.emplace_back("dtype", std::string(dtype_name(t.dtype)));
+    entry.emplace_back("shape", t.shape);
+    entry.emplace_back("data_offsets", Json::array({offset, offset + t.data.size()}));
+    entries.emplace_back(name, std::move(entry));
     offset += t.data.size();
   }
-  header += '}';
+  // dump()'s defaults are serde_json's compact form: no spaces, `"` `\` and control characters
+  // escaped (\b \f \n \r \t, else lowercase \u00xx), everything else verbatim.
+  std::string header = Json(std::move(entries)).dump();
   header.append((8 - header.size() % 8) % 8, ' ');
 
   std::vector<std::byte> out;
