@@ -215,8 +215,9 @@ inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes,
     header = nlohmann::json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true);
   } catch (const nlohmann::json::exception& e) {
     // nlohmann quotes the bytes it last read, which may be the ill-formed UTF-8 itself; escaped,
-    // the message stays one line of valid text. "UTF-8" in it is nlohmann's word for an
-    // ill-formed string ("invalid string: ill-formed UTF-8 byte").
+    // the message stays one line of valid text. Before that quote the message is nlohmann's own
+    // words, where "UTF-8" means an ill-formed string ("invalid string: ill-formed UTF-8 byte");
+    // the quote is the header's text, so it is not searched.
     const std::string msg = detail::printable(e.what());
     const bool utf8 = msg.substr(0, msg.find("; last read:")).find("UTF-8") != std::string::npos;
     fail(std::string(utf8 ? "header is not valid UTF-8" : "header is not valid JSON") + " (" +
