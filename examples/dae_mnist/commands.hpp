@@ -344,7 +344,7 @@ inline ClusteringComparison cluster_codes_both(const std::vector<float>& codes, 
 /// Reads (N, D) float32 codes from a .npy file.
 inline std::vector<float> read_codes(const fs::path& path, int& dim) {
   const auto array = dae::io::read_npy(path);
-  if (array.dtype != dae::io::NpyDType::F32 || array.shape.size() != 2 || array.shape[0] < 1 || array.shape[1] < 1) {
+  if (array.dtype != dae::io::DType::F32 || array.shape.size() != 2 || array.shape[0] < 1 || array.shape[1] < 1) {
     throw dae::Error(path.string() + ": codes must be a float32 array of shape [N, D]");
   }
   dim = static_cast<int>(array.shape[1]);

@@ -120,7 +120,7 @@ TEST_CASE("encode, reconstruct, generate and cluster work on a trained model", "
   const auto codes = dae::io::read_npy(out / "codes.npy");
   const std::int64_t test_images = kTestImages;
   CHECK(codes.shape == std::vector<std::int64_t>{test_images, 4});
-  CHECK(codes.dtype == dae::io::NpyDType::F32);
+  CHECK(codes.dtype == dae::io::DType::F32);
 
   REQUIRE(dae_mnist("reconstruct --model " + model + " --images " + images + " --noise 0.3 --seed 2 --out " +
                     (out / "recon.npy").string()).exit_code == 0);

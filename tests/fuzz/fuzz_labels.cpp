@@ -17,7 +17,7 @@ void check_round_trip(const dae::data::LabelSet& set) {
   const std::vector<std::uint8_t> idx_bytes = dae::data::serialize_idx(idx);
   const auto from_idx = dae::data::decode_labels(dae::fuzz::as_bytes(idx_bytes.data(), idx_bytes.size()), "re.idx");
   DAE_FUZZ_CHECK(from_idx.labels == set.labels);
-  const auto npy = dae::io::serialize_npy(dae::io::make_npy<std::uint8_t>(
+  const auto npy = dae::io::serialize_npy(dae::io::make_tensor<std::uint8_t>(
       {static_cast<std::int64_t>(set.labels.size())}, set.labels));
   DAE_FUZZ_CHECK(dae::data::decode_labels(npy, "re.npy").labels == set.labels);
 }

@@ -12,9 +12,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto bytes = dae::fuzz::as_bytes(data, size);
   try {
-    const dae::io::NpyArray a = dae::io::parse_npy(bytes, "input.npy");
+    const dae::io::RawTensor a = dae::io::parse_npy(bytes, "input.npy");
     const std::vector<std::byte> encoded = dae::io::serialize_npy(a);
-    const dae::io::NpyArray b = dae::io::parse_npy(encoded, "re-encoded");
+    const dae::io::RawTensor b = dae::io::parse_npy(encoded, "re-encoded");
     DAE_FUZZ_CHECK(b.dtype == a.dtype && b.shape == a.shape && b.data == a.data);
     DAE_FUZZ_CHECK(dae::io::serialize_npy(b) == encoded);
   } catch (const dae::Error& e) {

@@ -67,20 +67,20 @@ void idx_corpus(const fs::path& dir) {
 }
 
 void npy_corpus(const fs::path& dir) {
-  using dae::io::make_npy;
+  using dae::io::make_tensor;
   const std::vector<std::uint8_t> u8 = ramp(2 * 3 * 4, 256);
-  write(dir / "u1_2x3x4.npy", serialize_npy(make_npy<std::uint8_t>({2, 3, 4}, u8)));
+  write(dir / "u1_2x3x4.npy", serialize_npy(make_tensor<std::uint8_t>({2, 3, 4}, u8)));
   const std::vector<float> f32 = {0.f, 0.25f, 0.5f, 1.f, 0.125f, 0.75f, 0.f, 1.f};
-  write(dir / "f4_2x1x2x2.npy", serialize_npy(make_npy<float>({2, 1, 2, 2}, f32)));
+  write(dir / "f4_2x1x2x2.npy", serialize_npy(make_tensor<float>({2, 1, 2, 2}, f32)));
   const std::vector<double> f64 = {1.5, -2.0, 3.25};
-  write(dir / "f8_3.npy", serialize_npy(make_npy<double>({3}, f64)));
+  write(dir / "f8_3.npy", serialize_npy(make_tensor<double>({3}, f64)));
   const std::vector<std::int32_t> i32 = {1, 2, 3, 4, 5, 6};
-  write(dir / "i4_2x3.npy", serialize_npy(make_npy<std::int32_t>({2, 3}, i32)));
+  write(dir / "i4_2x3.npy", serialize_npy(make_tensor<std::int32_t>({2, 3}, i32)));
   const std::vector<std::int64_t> i64 = {42};
-  write(dir / "i8_scalar.npy", serialize_npy(make_npy<std::int64_t>({}, i64)));
-  write(dir / "f4_0x3.npy", serialize_npy(make_npy<float>({0, 3}, std::span<const float>())));
+  write(dir / "i8_scalar.npy", serialize_npy(make_tensor<std::int64_t>({}, i64)));
+  write(dir / "f4_0x3.npy", serialize_npy(make_tensor<float>({0, 3}, std::span<const float>())));
   // Version 2.0 (a 4-byte header length), which NumPy writes for long headers.
-  auto v1 = serialize_npy(make_npy<std::int32_t>({6}, i32));
+  auto v1 = serialize_npy(make_tensor<std::int32_t>({6}, i32));
   std::vector<std::byte> v2(v1.begin(), v1.begin() + 8);
   v2[6] = std::byte{2};
   const std::size_t header_len = std::to_integer<std::size_t>(v1[8]) | std::to_integer<std::size_t>(v1[9]) << 8;
@@ -145,11 +145,11 @@ void labels_corpus(const fs::path& dir) {
   write(dir / "labels_12.idx", idx);
   write(dir / "labels_12.idx.gz", gzip(idx));
   const std::vector<std::uint8_t> u8 = ramp(5, 10);
-  write(dir / "labels_u1.npy", serialize_npy(dae::io::make_npy<std::uint8_t>({5}, u8)));
+  write(dir / "labels_u1.npy", serialize_npy(dae::io::make_tensor<std::uint8_t>({5}, u8)));
   const std::vector<std::int32_t> i32 = {9, 0, 3};
-  write(dir / "labels_i4.npy", serialize_npy(dae::io::make_npy<std::int32_t>({3}, i32)));
+  write(dir / "labels_i4.npy", serialize_npy(dae::io::make_tensor<std::int32_t>({3}, i32)));
   const std::vector<std::int64_t> i64 = {4, 4, 1, 0};
-  write(dir / "labels_i8.npy", serialize_npy(dae::io::make_npy<std::int64_t>({4}, i64)));
+  write(dir / "labels_i8.npy", serialize_npy(dae::io::make_tensor<std::int64_t>({4}, i64)));
 }
 
 }  // namespace

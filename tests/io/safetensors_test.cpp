@@ -3,13 +3,13 @@
 // one test per malformation the strict reader must reject.
 #include "dae/io/safetensors.hpp"
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 
 #include "io/test_util.hpp"
 
 using dae::io::DType;
-using dae::io::NamedTensor;
 using dae::io::SafetensorsFile;
 using namespace dae::test;
 
@@ -124,6 +124,59 @@ TEST_CASE("safetensors: writer matches the official library byte for byte", "[io
     CHECK(header.rfind("{\"q\\\"\\\\\\n\\u0001\xc3\xa9\":{", 0) == 0);
     CHECK(parse(out).tensors.count(std::string("q\"\\\n\x01\xc3\xa9", 7)) == 1);
   }
+  SECTION("every ASCII character escaped or not as serde_json's table says") {
+    // serde_json escapes `"`, `\`, and 0x00..0x1F (five with short forms, the rest as lowercase
+    // \u00xx); everything else, DEL and '/' included, is written verbatim.
+    std::string name, expected = "{\"";
+    for (int c = 1; c < 0x80; ++c) {
+      name += static_cast<char>(c);
+      switch (c) {
+        case '"': expected += "\\\""; break;
+        case '\\': expected += "\\\\"; break;
+        case 0x08: expected += "\\b"; break;
+        case 0x09: expected += "\\t"; break;
+        case 0x0a: expected += "\\n"; break;
+        case 0x0c: expected += "\\f"; break;
+        case 0x0d: expected += "\\r"; break;
+        default:
+          if (c < 0x20) {
+            static constexpr char hex[] = "0123456789abcdef";
+            expected += std::string("\\u00") + hex[c >> 4] + hex[c & 15];
+          } else {
+            expected += static_cast<char>(c);
+          }
+      }
+    }
+    name = std::string(1, '\0') + name + "\xf0\x9f\x98\x80";
+    expected.insert(2, "\\u0000");
+    expected += "\xf0\x9f\x98\x80\":{";
+    SafetensorsFile f;
+    const std::array<float, 1> one{1};
+    f.tensors[name] = dae::io::make_tensor<float>({1}, one);
+    const Bytes out = dae::io::serialize_safetensors(f);
+    const std::string header(reinterpret_cast<const char*>(out.data() + 8), out.size() - 12);
+    CHECK(header.substr(0, expected.size()) == expected);
+    CHECK(parse(out).tensors.count(name) == 1);
+  }
+}
+
+TEST_CASE("safetensors: writer refuses names and metadata that are not UTF-8", "[io][safetensors]") {
+  // Ill-formed: a stray continuation-range byte, an overlong NUL, a surrogate, past U+10FFFF,
+  // a truncated sequence.
+  const std::array<float, 1> one{1};
+  for (const std::string bad : {"\xff", "a\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "x\xe2\x82"}) {
+    SafetensorsFile named;
+    named.tensors[bad] = dae::io::make_tensor<float>({1}, one);
+    require_error([&] { (void)dae::io::serialize_safetensors(named); }, {"invalid tensor name"});
+    SafetensorsFile key;
+    key.metadata.emplace(bad, std::string(1, 'v'));
+    require_error([&] { (void)dae::io::serialize_safetensors(key); },
+                  {"metadata", "not valid UTF-8"});
+    SafetensorsFile value;
+    value.metadata.emplace(std::string(1, 'k'), bad);
+    require_error([&] { (void)dae::io::serialize_safetensors(value); },
+                  {"metadata 'k'", "not valid UTF-8"});
+  }
 }
 
 TEST_CASE("safetensors: file round trip keeps tensors, metadata and bytes", "[io][safetensors]") {
@@ -221,7 +274,26 @@ TEST_CASE("safetensors: the reader rejects every malformed file", "[io][safetens
     require_error([&] { parse(st_image("[1,2]", {})); }, {"not a JSON object"});
   }
   SECTION("header not UTF-8") {
-    require_error([&] { parse(st_image("{\"\xff\":1}", {})); }, {"UTF-8"});
+    for (const char* h : {"{\"\xff\":1}", "{\"a\xc0\x80\":1}", "{\"\xed\xa0\x80\":1}"}) {
+      try {
+        parse(st_image(h, {}));
+        FAIL("accepted " << h);
+      } catch (const dae::Error& e) {
+        const std::string what = e.what();
+        CHECK(what.find("ck.safetensors: header is not valid UTF-8") == 0);
+        // The offending bytes are quoted escaped, so that the message is valid one-line text.
+        CHECK(std::all_of(what.begin(), what.end(), [](char c) {
+          return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+        }));
+      }
+    }
+    // Outside a string, a non-ASCII byte is a JSON syntax error.
+    require_error([&] { parse(st_image("{}\xff", {})); }, {"not valid JSON"});
+  }
+  SECTION("a NUL byte, which nlohmann's parser would take for the end of the header") {
+    const std::string h = good + std::string(1, '\0') + "\xff garbage";
+    require_error([&] { parse(st_image(h, data24)); },
+                  {"ck.safetensors", "NUL byte at offset " + std::to_string(good.size())});
   }
   SECTION("duplicate tensor name") {
     const std::string h = R"({"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"

@@ -238,7 +238,7 @@ inline std::string shape_string(const std::vector<std::int64_t>& shape) {
 /// @throws dae::Error naming `src` and the field, as listed for load_images.
 inline ImageSet decode_images(std::span<const std::byte> raw, const std::string& src) {
   if (detail::named_npy(src) || detail::has_npy_magic(raw)) {
-    io::NpyArray a = io::parse_npy(raw, src);
+    io::RawTensor a = io::parse_npy(raw, src);
     const auto& s = a.shape;
     const bool nhw = s.size() == 3;
     const bool n1hw = s.size() == 4 && s[1] == 1;
@@ -250,16 +250,16 @@ inline ImageSet decode_images(std::span<const std::byte> raw, const std::string&
     if (h <= 0 || w <= 0 || h > 1 << 16 || w > 1 << 16) {
       throw Error(src + ": .npy shape " + detail::shape_string(s) + " has an empty image size");
     }
-    if (a.dtype == io::NpyDType::U8) {
+    if (a.dtype == io::DType::U8) {
       std::vector<std::uint8_t> px(a.data.size());
       if (!px.empty()) std::memcpy(px.data(), a.data.data(), px.size());
       return ImageSet::from_u8(std::move(px), s[0], static_cast<int>(h), static_cast<int>(w), src);
     }
-    if (a.dtype == io::NpyDType::F32) {
+    if (a.dtype == io::DType::F32) {
       return ImageSet::from_f32(a.values<float>(), s[0], static_cast<int>(h), static_cast<int>(w),
                                 src);
     }
-    throw Error(src + ": .npy dtype " + std::string(io::npy_descr(a.dtype)) +
+    throw Error(src + ": .npy dtype " + std::string(io::npy_descr(a.dtype).value_or("?")) +
                 ", expected uint8 (|u1) or float32 (<f4) images");
   }
   IdxArray a = decode_idx(raw, src);
@@ -296,18 +296,18 @@ inline LabelSet decode_labels(std::span<const std::byte> raw, const std::string&
   LabelSet out;
   out.source = src;
   if (detail::named_npy(src) || detail::has_npy_magic(raw)) {
-    const io::NpyArray a = io::parse_npy(raw, src);
+    const io::RawTensor a = io::parse_npy(raw, src);
     if (a.shape.size() != 1) {
       throw Error(src + ": .npy shape " + detail::shape_string(a.shape) +
                   ", expected labels [N]");
     }
     std::vector<std::int64_t> v;
     switch (a.dtype) {
-      case io::NpyDType::U8: for (auto x : a.values<std::uint8_t>()) v.push_back(x); break;
-      case io::NpyDType::I32: for (auto x : a.values<std::int32_t>()) v.push_back(x); break;
-      case io::NpyDType::I64: v = a.values<std::int64_t>(); break;
+      case io::DType::U8: for (auto x : a.values<std::uint8_t>()) v.push_back(x); break;
+      case io::DType::I32: for (auto x : a.values<std::int32_t>()) v.push_back(x); break;
+      case io::DType::I64: v = a.values<std::int64_t>(); break;
       default:
-        throw Error(src + ": .npy dtype " + std::string(io::npy_descr(a.dtype)) +
+        throw Error(src + ": .npy dtype " + std::string(io::npy_descr(a.dtype).value_or("?")) +
                     ", expected integer labels (|u1, <i4 or <i8)");
     }
     out.labels.resize(v.size());

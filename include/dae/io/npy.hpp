@@ -8,7 +8,8 @@
 // Deliberately small: the dtypes u1, i4, i8, f4, f8, little-endian ('<', or '|' for u1), C order
 // only. The header parser is strict — exactly the three keys, each once, Python literal syntax
 // only — and the data must fill the file exactly. Every failure throws dae::Error naming the file
-// and the field. Data stay as raw bytes plus dtype and shape; typed helpers copy them out.
+// and the field. Arrays are RawTensor (io/raw_tensor.hpp), the type safetensors uses too: raw
+// bytes plus dtype and shape, with typed helpers to copy them out.
 #pragma once
 
 #include <cstddef>
@@ -19,108 +20,27 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <vector>
 
 #include "dae/error.hpp"
 #include "dae/io/atomic_file.hpp"
-#include "dae/io/safetensors.hpp"  // detail::checked_product, detail::quoted
+#include "dae/io/raw_tensor.hpp"
 
 namespace dae::io {
 
-/// The element types dae reads and writes in .npy files.
-enum class NpyDType : std::uint8_t { U8, I32, I64, F32, F64 };
-
-/// Bytes per element of an NpyDType.
+/// The descr NumPy writes for a dtype, for the five dtypes dae reads and writes in .npy files:
+/// U8 "|u1", I32 "<i4", I64 "<i8", F32 "<f4", F64 "<f8".
 /// @param d a dtype.
-/// @return 1, 4 or 8.
-constexpr std::size_t npy_dtype_size(NpyDType d) noexcept {
+/// @return its descr, or std::nullopt for a dtype dae does not exchange as .npy.
+constexpr std::optional<std::string_view> npy_descr(DType d) noexcept {
   switch (d) {
-    case NpyDType::U8: return 1;
-    case NpyDType::I32:
-    case NpyDType::F32: return 4;
-    case NpyDType::I64:
-    case NpyDType::F64: return 8;
+    case DType::U8: return "|u1";
+    case DType::I32: return "<i4";
+    case DType::I64: return "<i8";
+    case DType::F32: return "<f4";
+    case DType::F64: return "<f8";
+    default: return std::nullopt;
   }
-  return 0;
-}
-
-/// The descr string NumPy writes for a dtype ("|u1", "<i4", "<i8", "<f4", "<f8").
-/// @param d a dtype.
-/// @return its descr.
-constexpr std::string_view npy_descr(NpyDType d) noexcept {
-  switch (d) {
-    case NpyDType::U8: return "|u1";
-    case NpyDType::I32: return "<i4";
-    case NpyDType::I64: return "<i8";
-    case NpyDType::F32: return "<f4";
-    case NpyDType::F64: return "<f8";
-  }
-  return "?";
-}
-
-/// The NpyDType of a C++ element type (uint8_t, int32_t, int64_t, float, double).
-template <class T>
-constexpr NpyDType npy_dtype_of() noexcept {
-  using U = std::remove_cv_t<T>;
-  if constexpr (std::is_same_v<U, std::uint8_t>) return NpyDType::U8;
-  else if constexpr (std::is_same_v<U, std::int32_t>) return NpyDType::I32;
-  else if constexpr (std::is_same_v<U, std::int64_t>) return NpyDType::I64;
-  else if constexpr (std::is_same_v<U, float>) return NpyDType::F32;
-  else if constexpr (std::is_same_v<U, double>) return NpyDType::F64;
-  else static_assert(sizeof(U) == 0, "dae::io::npy_dtype_of: unsupported .npy element type");
-}
-
-/// An array read from or to be written to a .npy file: dtype, C-order shape, raw LE bytes.
-struct NpyArray {
-  NpyDType dtype = NpyDType::F32;
-  std::vector<std::int64_t> shape;
-  std::vector<std::byte> data;
-
-  /// Number of elements (1 for a 0-d array).
-  /// @return the product of the shape.
-  std::int64_t numel() const {
-    std::int64_t n = 1;
-    for (const auto d : shape) n *= d;
-    return n;
-  }
-
-  /// Copies the elements out as `T`.
-  /// @tparam T must be exactly the element type of `dtype` (see npy_dtype_of).
-  /// @return numel() values.
-  /// @throws dae::Error when the dtype differs or the bytes do not match the shape.
-  template <class T>
-  std::vector<T> values() const {
-    if (dtype != npy_dtype_of<T>()) {
-      throw Error(".npy array has dtype " + std::string(npy_descr(dtype)) + ", read as " +
-                  std::string(npy_descr(npy_dtype_of<T>())));
-    }
-    const auto n = detail::checked_product(shape);
-    if (!n || *n * sizeof(T) != data.size()) throw Error(".npy array: data do not match shape");
-    std::vector<T> out(static_cast<std::size_t>(*n));
-    if (!data.empty()) std::memcpy(out.data(), data.data(), data.size());
-    return out;
-  }
-};
-
-/// Builds an NpyArray from typed values.
-/// @tparam T uint8_t, int32_t, int64_t, float or double.
-/// @param shape extents (C order), each >= 0.
-/// @param values exactly product(shape) values.
-/// @return the array.
-/// @throws dae::Error when the value count does not match the shape.
-template <class T>
-NpyArray make_npy(std::vector<std::int64_t> shape, std::span<const T> values) {
-  const auto n = detail::checked_product(shape);
-  if (!n || *n != values.size()) {
-    throw Error("make_npy: " + std::to_string(values.size()) + " values do not match the shape");
-  }
-  NpyArray a;
-  a.dtype = npy_dtype_of<T>();
-  a.shape = std::move(shape);
-  a.data.resize(values.size_bytes());
-  if (!values.empty()) std::memcpy(a.data.data(), values.data(), values.size_bytes());
-  return a;
 }
 
 namespace detail {
@@ -131,9 +51,9 @@ class NpyHeaderParser {
   NpyHeaderParser(std::string_view text, const std::string& source)
       : s_(text), source_(source) {}
 
-  NpyArray parse() {
+  RawTensor parse() {
     bool have_descr = false, have_order = false, have_shape = false;
-    NpyArray out;
+    RawTensor out;
     skip_ws();
     expect('{', "header does not start with '{'");
     for (;;) {
@@ -231,12 +151,12 @@ class NpyHeaderParser {
     if (shape.size() == 1 && !trailing_comma) fail("header: shape (n) is not a tuple, expected (n,)");
     return shape;
   }
-  NpyDType dtype_from_descr(const std::string& d) const {
-    if (d == "|u1" || d == "<u1") return NpyDType::U8;
-    if (d == "<i4") return NpyDType::I32;
-    if (d == "<i8") return NpyDType::I64;
-    if (d == "<f4") return NpyDType::F32;
-    if (d == "<f8") return NpyDType::F64;
+  DType dtype_from_descr(const std::string& d) const {
+    if (d == "|u1" || d == "<u1") return DType::U8;
+    if (d == "<i4") return DType::I32;
+    if (d == "<i8") return DType::I64;
+    if (d == "<f4") return DType::F32;
+    if (d == "<f8") return DType::F64;
     fail("unsupported dtype " + detail::quoted(d) + " (supported: |u1 <i4 <i8 <f4 <f8, little-endian)");
   }
 
@@ -254,7 +174,7 @@ class NpyHeaderParser {
 /// @throws dae::Error "source: <field>: <problem>" for a bad magic, an unsupported version, a
 ///         malformed header, an unsupported dtype, fortran_order True, or a data size that differs
 ///         from the shape (truncated or trailing bytes).
-inline NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& source) {
+inline RawTensor parse_npy(std::span<const std::byte> bytes, const std::string& source) {
   auto fail = [&](const std::string& what) { throw Error(source + ": " + what); };
   static constexpr unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
   if (bytes.size() < 6 || std::memcmp(bytes.data(), magic, 6) != 0) {
@@ -280,14 +200,14 @@ inline NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& s
   }
   const std::string_view text(reinterpret_cast<const char*>(bytes.data() + prefix), header_len);
   if (text.empty() || text.back() != '\n') fail("header does not end with a newline");
-  NpyArray out = detail::NpyHeaderParser(text, source).parse();
+  RawTensor out = detail::NpyHeaderParser(text, source).parse();
   const std::size_t data_size = bytes.size() - prefix - header_len;
-  const auto count = detail::checked_product(out.shape, UINT64_MAX / npy_dtype_size(out.dtype));
+  const auto count = detail::checked_product(out.shape, UINT64_MAX / dtype_size(out.dtype));
   if (!count) fail("shape overflows");
-  const std::uint64_t expected = *count * npy_dtype_size(out.dtype);
+  const std::uint64_t expected = *count * dtype_size(out.dtype);
   if (expected != data_size) {
     fail("data size " + std::to_string(data_size) + " bytes, but shape and dtype " +
-         std::string(npy_descr(out.dtype)) + " need " + std::to_string(expected) +
+         std::string(*npy_descr(out.dtype)) + " need " + std::to_string(expected) +
          (data_size < expected ? " (truncated)" : " (trailing bytes)"));
   }
   out.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(prefix + header_len), bytes.end());
@@ -298,17 +218,22 @@ inline NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& s
 /// @param path the file.
 /// @return dtype, shape and data.
 /// @throws dae::Error naming the path and the field on any problem (see parse_npy).
-inline NpyArray read_npy(const std::filesystem::path& path) {
+inline RawTensor read_npy(const std::filesystem::path& path) {
   return parse_npy(read_file_bytes(path), path.string());
 }
 
 /// Encodes an array as a version 1.0 .npy image, byte-identical to numpy.save (NumPy 1.24).
 /// @param array dtype, shape and data; data.size() must equal product(shape) x dtype size.
 /// @return the complete file.
-/// @throws dae::Error when the data do not match the shape.
-inline std::vector<std::byte> serialize_npy(const NpyArray& array) {
+/// @throws dae::Error when the dtype has no npy_descr or the data do not match the shape.
+inline std::vector<std::byte> serialize_npy(const RawTensor& array) {
+  const std::optional<std::string_view> descr = npy_descr(array.dtype);
+  if (!descr) {
+    throw Error(".npy: dtype " + std::string(dtype_name(array.dtype)) +
+                " is not written as .npy (supported: U8 I32 I64 F32 F64)");
+  }
   const auto count = detail::checked_product(array.shape);
-  if (!count || *count * npy_dtype_size(array.dtype) != array.data.size()) {
+  if (!count || *count * dtype_size(array.dtype) != array.data.size()) {
     throw Error(".npy: " + std::to_string(array.data.size()) +
                 " data bytes do not match the shape and dtype");
   }
@@ -319,7 +244,7 @@ inline std::vector<std::byte> serialize_npy(const NpyArray& array) {
   }
   if (array.shape.size() == 1) shape += ',';
   shape += ')';
-  std::string header = "{'descr': '" + std::string(npy_descr(array.dtype)) +
+  std::string header = "{'descr': '" + std::string(*descr) +
                        "', 'fortran_order': False, 'shape': " + shape + ", }";
   // NumPy leaves room to grow the first axis in place: 21 digits minus the current ones.
   if (!array.shape.empty()) {
@@ -348,7 +273,7 @@ inline std::vector<std::byte> serialize_npy(const NpyArray& array) {
 /// @param array dtype, shape and data.
 /// @post on failure the previous file at `path`, if any, is unchanged.
 /// @throws dae::Error naming the path on failure.
-inline void write_npy(const std::filesystem::path& path, const NpyArray& array) {
+inline void write_npy(const std::filesystem::path& path, const RawTensor& array) {
   std::vector<std::byte> bytes;
   try {
     bytes = serialize_npy(array);
@@ -367,9 +292,10 @@ inline void write_npy(const std::filesystem::path& path, const NpyArray& array) 
 template <class T>
 void write_npy(const std::filesystem::path& path, std::vector<std::int64_t> shape,
                std::span<const T> values) {
-  NpyArray a;
+  static_assert(npy_descr(dtype_of<T>()).has_value(), "dae::io::write_npy: no .npy dtype for T");
+  RawTensor a;
   try {
-    a = make_npy<T>(std::move(shape), values);
+    a = make_tensor<T>(std::move(shape), values);
   } catch (const Error& e) {
     throw Error(path.string() + ": " + e.what());
   }

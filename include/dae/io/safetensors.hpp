@@ -7,169 +7,65 @@
 //
 // Reader: everything is checked and any violation throws dae::Error with one line naming the file
 // and the field or tensor: N <= 100,000,000 and 8 + N <= file size; the header is valid UTF-8 JSON
-// nested at most 16 levels, an object without duplicate keys or empty tensor names; every entry has
-// exactly the keys dtype/shape/data_offsets; the dtype is known; the shape is a list of
-// non-negative integers; shape x dtype size equals the byte range (without overflow); sorted by
-// offset the ranges tile the data section exactly from 0 to its end (no gap, no overlap, no
-// trailing bytes).
+// (and holds no NUL byte) nested at most 16 levels, an object without duplicate keys or empty
+// tensor names; every entry has exactly the keys dtype/shape/data_offsets; the dtype is known; the
+// shape is a list of non-negative integers; shape x dtype size equals the byte range (without
+// overflow); sorted by offset the ranges tile the data section exactly from 0 to its end (no gap,
+// no overlap, no trailing bytes). nlohmann::json parses the header and checks its UTF-8.
 //
 // Writer: byte for byte what the official library (Rust crate, and the Python package built on it)
 // writes, from `prepare()` in safetensors/src/tensor.rs:
 //  1. tensors are ordered by dtype rank *descending*, then by name ascending (bytewise). The rank
-//     is the declaration order of the crate's `Dtype` enum, reproduced by `DType` below, so the
-//     order is U64, I64, F64, C64, F32, U32, I32, BF16, F16, U16, I16, F8_E8M0, F8_E4M3, F8_E5M2,
-//     I8, U8, BOOL ("alignment descending"; I64 comes before F64 because the enum says so);
+//     is the declaration order of the crate's `Dtype` enum, reproduced by `DType`
+//     (io/raw_tensor.hpp), so the order is U64, I64, F64, C64, F32, U32, I32, BF16, F16, U16, I16,
+//     F8_E8M0, F8_E4M3, F8_E5M2, I8, U8, BOOL ("alignment descending"; I64 comes before F64
+//     because the enum says so);
 //  2. data offsets are assigned consecutively from 0 in that order; the data section is the
 //     tensors' bytes in that order;
 //  3. the header is compact JSON (serde_json style: no spaces, `"` `\` and control characters
-//     escaped, lowercase \u00xx, non-ASCII verbatim): `__metadata__` first when there is metadata,
-//     then one entry per tensor in data order, each as {"dtype":..,"shape":[..],"data_offsets":[b,e]};
+//     escaped, lowercase \u00xx, non-ASCII verbatim): `__metadata__` first when there is
+//     metadata, then one entry per tensor in data order, each as
+//     {"dtype":..,"shape":[..],"data_offsets":[b,e]}. nlohmann::ordered_json's dump() writes
+//     exactly that form, and keeps the keys in the order they were inserted;
 //  4. the header is padded with spaces (0x20) to a multiple of 8 bytes and N counts the padding.
 // The crate keeps metadata in a HashMap, so with two or more metadata keys its key order is not
 // defined; we write metadata keys in ascending order. An empty metadata map is not written (the
 // crate's `None`), which is what PyTorch's `save_file(..., metadata=None)` produces.
 //
-// Data are little-endian, C order, as in the spec; the host must be little-endian.
+// Tensors are RawTensor (io/raw_tensor.hpp), the type .npy files use too. Data are little-endian,
+// C order, as in the spec; the host must be little-endian.
 #pragma once
 
 #include <algorithm>
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <map>
-#include <optional>
 #include <set>
 #include <span>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "dae/error.hpp"
 #include "dae/io/atomic_file.hpp"
+#include "dae/io/raw_tensor.hpp"
 
 namespace dae::io {
 
-static_assert(std::endian::native == std::endian::little,
-              "dae::io reads and writes little-endian data in place; big-endian hosts unsupported");
-
-/// Element types of the safetensors spec, declared in the order of the official crate's `Dtype`
-/// enum: that order is the writer's sort key (see the file comment), so do not reorder.
-enum class DType : std::uint8_t {
-  BOOL,
-  U8,
-  I8,
-  F8_E5M2,
-  F8_E4M3,
-  F8_E8M0,
-  I16,
-  U16,
-  F16,
-  BF16,
-  I32,
-  U32,
-  F32,
-  C64,
-  F64,
-  I64,
-  U64,
-};
-
-/// Size in bytes of one element of `dtype`.
-/// @param dtype an element type.
-/// @return 1, 2, 4 or 8.
-constexpr std::size_t dtype_size(DType dtype) noexcept {
-  switch (dtype) {
-    case DType::BOOL:
-    case DType::U8:
-    case DType::I8:
-    case DType::F8_E5M2:
-    case DType::F8_E4M3:
-    case DType::F8_E8M0: return 1;
-    case DType::I16:
-    case DType::U16:
-    case DType::F16:
-    case DType::BF16: return 2;
-    case DType::I32:
-    case DType::U32:
-    case DType::F32: return 4;
-    case DType::C64:
-    case DType::F64:
-    case DType::I64:
-    case DType::U64: return 8;
-  }
-  return 0;
-}
-
-/// The spec's name of `dtype` ("F32", "I64", ...).
-/// @param dtype an element type.
-/// @return its name as written in safetensors headers.
-constexpr std::string_view dtype_name(DType dtype) noexcept {
-  switch (dtype) {
-    case DType::BOOL: return "BOOL";
-    case DType::U8: return "U8";
-    case DType::I8: return "I8";
-    case DType::F8_E5M2: return "F8_E5M2";
-    case DType::F8_E4M3: return "F8_E4M3";
-    case DType::F8_E8M0: return "F8_E8M0";
-    case DType::I16: return "I16";
-    case DType::U16: return "U16";
-    case DType::F16: return "F16";
-    case DType::BF16: return "BF16";
-    case DType::I32: return "I32";
-    case DType::U32: return "U32";
-    case DType::F32: return "F32";
-    case DType::C64: return "C64";
-    case DType::F64: return "F64";
-    case DType::I64: return "I64";
-    case DType::U64: return "U64";
-  }
-  return "?";
-}
-
-/// Parses a dtype name as written in safetensors headers (case-sensitive).
-/// @param name e.g. "F32".
-/// @return the dtype, or std::nullopt when the name is not one of the spec's.
-inline std::optional<DType> dtype_from_name(std::string_view name) noexcept {
-  for (int i = 0; i <= static_cast<int>(DType::U64); ++i) {
-    const auto d = static_cast<DType>(i);
-    if (dtype_name(d) == name) return d;
-  }
-  return std::nullopt;
-}
-
-/// The DType of a C++ element type: float F32, double F64, int64 I64, int32 I32, uint8 U8,
-/// int8 I8, int16 I16, uint16 U16, uint32 U32, uint64 U64, bool BOOL.
-template <class T>
-constexpr DType dtype_of() noexcept {
-  using U = std::remove_cv_t<T>;
-  if constexpr (std::is_same_v<U, float>) return DType::F32;
-  else if constexpr (std::is_same_v<U, double>) return DType::F64;
-  else if constexpr (std::is_same_v<U, std::int64_t>) return DType::I64;
-  else if constexpr (std::is_same_v<U, std::int32_t>) return DType::I32;
-  else if constexpr (std::is_same_v<U, std::int16_t>) return DType::I16;
-  else if constexpr (std::is_same_v<U, std::int8_t>) return DType::I8;
-  else if constexpr (std::is_same_v<U, std::uint64_t>) return DType::U64;
-  else if constexpr (std::is_same_v<U, std::uint32_t>) return DType::U32;
-  else if constexpr (std::is_same_v<U, std::uint16_t>) return DType::U16;
-  else if constexpr (std::is_same_v<U, std::uint8_t>) return DType::U8;
-  else if constexpr (std::is_same_v<U, bool>) return DType::BOOL;
-  else static_assert(sizeof(U) == 0, "dae::io::dtype_of: no safetensors dtype for this type");
-}
-
 namespace detail {
 
-/// Quotes a name for an error message, escaping control characters so the message stays one line.
-inline std::string quoted(std::string_view s) {
-  std::string out = "'";
+/// `s` with control characters and non-ASCII bytes written as \xNN, so that text quoted from a
+/// hostile header (possibly ill-formed UTF-8) cannot break an error message's single line.
+inline std::string printable(std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
   for (const char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      static constexpr char hex[] = "0123456789abcdef";
+    if (u < 0x20 || u >= 0x7f) {
       out += "\\x";
       out += hex[u >> 4];
       out += hex[u & 15];
@@ -177,159 +73,26 @@ inline std::string quoted(std::string_view s) {
       out += c;
     }
   }
-  return out + "'";
+  return out;
 }
 
-/// Product of non-negative extents, or nullopt when it exceeds `limit`.
-inline std::optional<std::uint64_t> checked_product(std::span<const std::int64_t> shape,
-                                                    std::uint64_t limit = UINT64_MAX) {
-  std::uint64_t n = 1;
-  for (const std::int64_t d : shape) {
-    if (d < 0) return std::nullopt;
-    const auto u = static_cast<std::uint64_t>(d);
-    if (u != 0 && n > limit / u) return std::nullopt;
-    n *= u;
+/// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF): nlohmann's
+/// serializer refuses anything else with a type_error. The writer asks per name and per metadata
+/// string, before serialising the header, so that its error can say which one is at fault.
+inline bool is_utf8(const std::string& s) {
+  try {
+    (void)nlohmann::json(s).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
   }
-  return n <= limit ? std::optional<std::uint64_t>(n) : std::nullopt;
-}
-
-/// Appends `s` as a JSON string the way serde_json writes it.
-inline void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out += hex[u >> 4];
-          out += hex[u & 15];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
-/// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
-inline bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return false;
-    if (i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 }  // namespace detail
 
-/// One tensor of a safetensors file: element type, shape (C order) and raw little-endian bytes.
-struct NamedTensor {
-  DType dtype = DType::F32;
-  std::vector<std::int64_t> shape;
-  std::vector<std::byte> data;
-
-  /// Number of elements (product of the shape; 1 for a scalar).
-  /// @return the element count.
-  /// @pre the shape's product fits in 63 bits (always true for a tensor that was read or built by
-  ///      the helpers here).
-  std::int64_t numel() const {
-    std::int64_t n = 1;
-    for (const auto d : shape) n *= d;
-    return n;
-  }
-
-  /// Copies the elements out as `T`.
-  /// @tparam T the C++ element type; must match the dtype exactly (see dtype_of).
-  /// @return numel() values.
-  /// @throws dae::Error when the dtype is not dtype_of<T>() or the byte count is inconsistent.
-  template <class T>
-  std::vector<T> values() const {
-    check_type<T>();
-    std::vector<T> out(data.size() / sizeof(T));
-    if (!data.empty()) std::memcpy(out.data(), data.data(), data.size());
-    return out;
-  }
-
-  /// Copies the elements into a caller buffer of exactly numel() elements.
-  /// @tparam T the C++ element type; must match the dtype exactly.
-  /// @param out destination, out.size() == numel().
-  /// @throws dae::Error on a dtype or size mismatch.
-  template <class T>
-  void copy_to(std::span<T> out) const {
-    check_type<T>();
-    if (out.size() * sizeof(T) != data.size()) {
-      throw Error("tensor of " + std::to_string(data.size() / sizeof(T)) +
-                  " elements copied into a buffer of " + std::to_string(out.size()));
-    }
-    if (!data.empty()) std::memcpy(out.data(), data.data(), data.size());
-  }
-
- private:
-  template <class T>
-  void check_type() const {
-    static_assert(std::is_trivially_copyable_v<T>);
-    if (dtype != dtype_of<T>()) {
-      throw Error("tensor has dtype " + std::string(dtype_name(dtype)) + ", read as " +
-                  std::string(dtype_name(dtype_of<T>())));
-    }
-    const auto n = detail::checked_product(shape);
-    if (!n || data.size() != *n * sizeof(T)) {
-      throw Error("tensor data size does not match its shape");
-    }
-  }
-};
-
-/// Builds a tensor from typed values.
-/// @tparam T element type (float, double, int64_t, ...; see dtype_of).
-/// @param shape extents, each >= 0, C order.
-/// @param values exactly product(shape) values.
-/// @return the tensor, dtype dtype_of<T>().
-/// @throws dae::Error when the number of values does not match the shape.
-template <class T>
-NamedTensor make_tensor(std::vector<std::int64_t> shape, std::span<const T> values) {
-  const auto n = detail::checked_product(shape);
-  if (!n || *n != values.size()) {
-    throw Error("make_tensor: " + std::to_string(values.size()) +
-                " values do not match the shape");
-  }
-  NamedTensor t;
-  t.dtype = dtype_of<T>();
-  t.shape = std::move(shape);
-  t.data.resize(values.size_bytes());
-  if (!values.empty()) std::memcpy(t.data.data(), values.data(), values.size_bytes());
-  return t;
-}
-
 /// The contents of a safetensors file: tensors by name, and the optional string metadata.
 struct SafetensorsFile {
-  std::map<std::string, NamedTensor> tensors;
+  std::map<std::string, RawTensor> tensors;
   std::map<std::string, std::string> metadata;
 };
 
@@ -342,14 +105,14 @@ struct SafetensorsFile {
 /// @param source the file's path, for the error message.
 /// @return the tensor.
 /// @throws dae::Error "source: tensor 'name': ..." when it is missing or its dtype/shape differ.
-inline const NamedTensor& expect_tensor(const SafetensorsFile& file, const std::string& name,
-                                        DType dtype, std::span<const std::int64_t> shape,
-                                        const std::filesystem::path& source) {
+inline const RawTensor& expect_tensor(const SafetensorsFile& file, const std::string& name,
+                                      DType dtype, std::span<const std::int64_t> shape,
+                                      const std::filesystem::path& source) {
   const auto it = file.tensors.find(name);
   if (it == file.tensors.end()) {
     throw Error(source.string() + ": tensor " + detail::quoted(name) + " is missing");
   }
-  const NamedTensor& t = it->second;
+  const RawTensor& t = it->second;
   auto shape_str = [](std::span<const std::int64_t> s) {
     std::string out = "[";
     for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
@@ -415,7 +178,12 @@ inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes,
   }
   const std::string_view text(reinterpret_cast<const char*>(bytes.data() + 8),
                               static_cast<std::size_t>(n));
-  if (!detail::valid_utf8(text)) fail("header is not valid UTF-8");
+  // nlohmann's lexer takes a NUL byte for the end of the input and would ignore what follows it;
+  // with none, the parser sees every byte, and it accepts non-ASCII only inside strings and only
+  // as well-formed UTF-8, which makes it the header's UTF-8 check as well as its JSON check.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    fail("header holds a NUL byte at offset " + std::to_string(nul) + ", not valid JSON");
+  }
 
   // Parse, recording duplicate keys (nlohmann keeps the last one silently) in a set per open
   // object, so that a header of many keys costs n log n, not n^2. Nesting is bounded before any
@@ -446,9 +214,14 @@ inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes,
   try {
     header = nlohmann::json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true);
   } catch (const nlohmann::json::exception& e) {
-    std::string msg = e.what();
-    std::replace(msg.begin(), msg.end(), '\n', ' ');
-    fail("header is not valid JSON (" + msg + ")");
+    // nlohmann quotes the bytes it last read, which may be the ill-formed UTF-8 itself; escaped,
+    // the message stays one line of valid text. Before that quote the message is nlohmann's own
+    // words, where "UTF-8" means an ill-formed string ("invalid string: ill-formed UTF-8 byte");
+    // the quote is the header's text, so it is not searched.
+    const std::string msg = detail::printable(e.what());
+    const bool utf8 = msg.substr(0, msg.find("; last read:")).find("UTF-8") != std::string::npos;
+    fail(std::string(utf8 ? "header is not valid UTF-8" : "header is not valid JSON") + " (" +
+         msg + ")");
   }
   if (!header.is_object()) fail("header is not a JSON object");
   if (has_duplicate) fail("header: duplicate key " + detail::quoted(duplicate));
@@ -549,7 +322,7 @@ inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes,
   }
   const std::byte* data = bytes.data() + 8 + n;
   for (Entry& e : entries) {
-    NamedTensor t;
+    RawTensor t;
     t.dtype = e.dtype;
     t.shape = std::move(e.shape);
     t.data.assign(data + e.begin, data + e.end);
@@ -589,29 +362,29 @@ inline std::vector<std::string> safetensors_data_order(const SafetensorsFile& fi
 /// @throws dae::Error when a tensor's byte count does not match shape x dtype, a name is
 ///         "__metadata__" or empty, or a name/metadata string is not valid UTF-8.
 inline std::vector<std::byte> serialize_safetensors(const SafetensorsFile& file) {
-  std::string header = "{";
-  bool first = true;
+  // ordered_json keeps insertion order, which is the order the official writer uses. Its object
+  // is a vector searched linearly on every operator[] or emplace, quadratic in the number of
+  // tensors; the names here are unique already (keys of std::maps, "__metadata__" refused), so
+  // the entries are appended to that vector and the object built from it in one step.
+  using Json = nlohmann::ordered_json;
+  Json::object_t entries;
+  entries.reserve(file.tensors.size() + 1);
   if (!file.metadata.empty()) {
-    header += "\"__metadata__\":{";
-    bool mfirst = true;
+    Json::object_t metadata;
+    metadata.reserve(file.metadata.size());
     for (const auto& [k, v] : file.metadata) {
-      if (!detail::valid_utf8(k) || !detail::valid_utf8(v)) {
+      if (!detail::is_utf8(k) || !detail::is_utf8(v)) {
         throw Error("safetensors: metadata " + detail::quoted(k) + " is not valid UTF-8");
       }
-      if (!mfirst) header += ',';
-      mfirst = false;
-      detail::append_json_string(header, k);
-      header += ':';
-      detail::append_json_string(header, v);
+      metadata.emplace_back(k, v);
     }
-    header += '}';
-    first = false;
+    entries.emplace_back("__metadata__", std::move(metadata));
   }
   const std::vector<std::string> order = safetensors_data_order(file);
   std::uint64_t offset = 0;
   for (const auto& name : order) {
-    const NamedTensor& t = file.tensors.at(name);
-    if (name.empty() || name == "__metadata__" || !detail::valid_utf8(name)) {
+    const RawTensor& t = file.tensors.at(name);
+    if (name.empty() || name == "__metadata__" || !detail::is_utf8(name)) {
       throw Error("safetensors: invalid tensor name " + detail::quoted(name));
     }
     const auto count = detail::checked_product(t.shape);
@@ -620,21 +393,16 @@ inline std::vector<std::byte> serialize_safetensors(const SafetensorsFile& file)
                   std::to_string(t.data.size()) + " bytes, which does not match its shape x " +
                   std::string(dtype_name(t.dtype)));
     }
-    if (!first) header += ',';
-    first = false;
-    detail::append_json_string(header, name);
-    header += ":{\"dtype\":\"";
-    header += dtype_name(t.dtype);
-    header += "\",\"shape\":[";
-    for (std::size_t i = 0; i < t.shape.size(); ++i) {
-      if (i) header += ',';
-      header += std::to_string(t.shape[i]);
-    }
-    header += "],\"data_offsets\":[" + std::to_string(offset) + ',' +
-              std::to_string(offset + t.data.size()) + "]}";
+    Json::object_t entry;
+    entry.emplace_back("dtype", std::string(dtype_name(t.dtype)));
+    entry.emplace_back("shape", t.shape);
+    entry.emplace_back("data_offsets", Json::array({offset, offset + t.data.size()}));
+    entries.emplace_back(name, std::move(entry));
     offset += t.data.size();
   }
-  header += '}';
+  // dump()'s defaults are serde_json's compact form: no spaces, `"` `\` and control characters
+  // escaped (\b \f \n \r \t, else lowercase \u00xx), everything else verbatim.
+  std::string header = Json(std::move(entries)).dump();
   header.append((8 - header.size() % 8) % 8, ' ');
 
   std::vector<std::byte> out;
