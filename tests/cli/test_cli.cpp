@@ -173,9 +173,10 @@ TEST_CASE("encode, reconstruct, generate and cluster work on a trained model", "
   std::ifstream in(cluster_dir / "clusters.json");
   const auto j = nlohmann::json::parse(in);
   for (const char* key : {"inertia", "iterations", "accuracy_raw", "accuracy_greedy", "accuracy_hungarian", "nmi",
-                          "ari", "mapping_greedy", "mapping_hungarian", "confusion_matrix_greedy"}) {
+                          "ari", "mapping_greedy", "mapping_hungarian", "confusion_matrix_greedy", "seconds"}) {
     CHECK(j.contains(key));
   }
+  CHECK(j["seconds"].get<double>() > 0.0);  // the fit's own time
   CHECK(j["accuracy_hungarian"].get<double>() >= j["accuracy_greedy"].get<double>() - 1e-12);
   CHECK(dae::io::read_npy(cluster_dir / "assignments.npy").shape == std::vector<std::int64_t>{test_images});
   CHECK(fs::exists(cluster_dir / "confusion.png"));
