@@ -3,7 +3,7 @@
 // noisy_value(clean, level, normal_at(seed, stream, id * pixels + p)) that the CUDA kernel
 // computes too; for any pixel count (blocks shared between images), image ids whose Philox block
 // index crosses 2^32, in place, and for any thread count. The distribution itself is tested on
-// normal_at in tests/core/test_rng.cpp.
+// normal_at in tests/core/rng_test.cpp.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
