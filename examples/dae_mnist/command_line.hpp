@@ -255,9 +255,9 @@ class CommandLine {
 
   static constexpr const char* kClusterNotes =
       "--n-init and --max-iter are for --method kmeans (the reference), --neighbors,\n"
-      "--micro-clusters and --restarts for --method graph. With --k above 10 (the number of\n"
-      "classes) only the majority mapping is scored: the greedy and Hungarian mappings are\n"
-      "one-to-one.";
+      "--micro-clusters, --restarts and --consensus-rounds for --method graph. With --k\n"
+      "above 10 (the number of classes) only the majority mapping is scored: the greedy and\n"
+      "Hungarian mappings are one-to-one.";
 
   static constexpr const char* kProgramNotes =
       "`dae_mnist COMMAND --help` lists a command's flags. --images/--labels take IDX (plain or\n"
@@ -353,6 +353,9 @@ class CommandLine {
         ->group(group);
     integer(sub, "--restarts", o.restarts, 1, 10000, "graph: restarts, the best modularity kept")
         ->group(group);
+    integer(sub, "--consensus-rounds", o.consensus_rounds, 0, 100,
+            "graph: rounds on the restarts' consensus graph")
+        ->group(group);
   }
 
   static bool given(const CLI::App& sub, const std::string& name) {
@@ -375,7 +378,7 @@ class CommandLine {
                        " is fewer than --k " + std::to_string(o.k));
     if (command_.name != "cluster") return;
     const bool graph = o.method == "graph";
-    for (const char* name : {"--neighbors", "--micro-clusters", "--restarts"})
+    for (const char* name : {"--neighbors", "--micro-clusters", "--restarts", "--consensus-rounds"})
       if (!graph && given(sub, name))
         throw UsageError(std::string(name) + ": only for --method graph");
     for (const char* name : {"--n-init", "--max-iter"})

@@ -131,6 +131,7 @@ struct ClusterOptions {
   int neighbors = 15;        // graph only
   int micro_clusters = 150;  // graph only
   int restarts = 8;          // graph only
+  int consensus_rounds = 2;  // graph only
   std::uint64_t seed = 0;
   int threads = 0;
 };
@@ -239,6 +240,7 @@ inline ClusteringRun run_graph(const std::vector<float>& codes, int dim, const s
   graph.neighbors = options.neighbors;
   graph.micro_clusters = std::max(options.micro_clusters, options.k);
   graph.restarts = options.restarts;
+  graph.consensus_rounds = options.consensus_rounds;
   graph.seed = options.seed;
   graph.threads = options.threads;
   (void)dae::cluster::class_means(codes, dim, labels, 10);
@@ -261,6 +263,8 @@ inline ClusteringRun run_graph(const std::vector<float>& codes, int dim, const s
   j["neighbors"] = graph.neighbors;
   j["micro_clusters"] = graph.micro_clusters;
   j["restarts"] = graph.restarts;
+  j["consensus_rounds"] = graph.consensus_rounds;
+  j["consensus_threshold"] = graph.consensus_threshold;
   j["resolution"] = graph.resolution;
   j["weights"] = graph.weights == dae::cluster::GraphWeights::shared_neighbors ? "shared_neighbors" : "knn_count";
   j["seed"] = options.seed;
