@@ -335,8 +335,9 @@ struct ClusteringComparison {
 };
 
 /// `dae_mnist run`: k-means (the reference, the top level of clusters.json and assignments.npy)
-/// and the graph recipe (clusters.json's "graph" entry, assignments_graph.npy,
-/// confusion_graph.png), each with the seconds it took.
+/// and the graph recipe (clusters.json's "graph" entry, assignments_graph.npy), each with the
+/// seconds it took. confusion.png and latent.png are cluster's pictures, written here too; the
+/// graph clustering's confusion matrix is drawn in report.html only.
 inline ClusteringComparison cluster_codes_both(const std::vector<float>& codes, int dim, const std::vector<int>& labels,
                                                const ClusterOptions& options, const fs::path& out) {
   dae::io::ensure_writable_directory(out);
@@ -348,7 +349,6 @@ inline ClusteringComparison cluster_codes_both(const std::vector<float>& codes, 
   write_assignments(both.kmeans, out / "assignments.npy");
   write_assignments(both.graph, out / "assignments_graph.npy");
   write_confusion_png(both.kmeans, out / "confusion.png");
-  write_confusion_png(both.graph, out / "confusion_graph.png");
   dae::io::write_file_atomic(out / "latent.png", latent.get());
   return both;
 }
