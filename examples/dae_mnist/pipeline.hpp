@@ -148,7 +148,7 @@ int model_command(const Command& command) {
     print_clusters(clusters.graph);
     std::vector<fs::path> pictures;
     for (int epoch = 1; epoch <= options.epochs; ++epoch) pictures.push_back(trainer.files().picture(epoch));
-    write_report(options.out / "report.html", options, metrics, pictures, clusters);
+    write_report(options.out / "report.html", options, metrics, pictures, clusters, principal_plane(codes, 4), labels);
     std::printf("report: %s\n", (options.out / "report.html").c_str());
     return 0;
   }

@@ -40,11 +40,11 @@
 #include "dae/data/split.hpp"
 #include "dae/io/atomic_file.hpp"
 #include "dae/io/image_grid.hpp"
-#include "dae/io/plot.hpp"
 #include "dae/io/png.hpp"
 #include "usage_error.hpp"
 #include "dataset.hpp"
 #include "interrupt.hpp"
+#include "plot.hpp"
 #include "run_lock.hpp"
 #include "training_state.hpp"
 
@@ -334,7 +334,7 @@ class Trainer {
     std::string lines;
     for (const auto& m : metrics_) lines += m.to_json().dump() + "\n";
     dae::io::write_file_atomic(files_.metrics(), std::string_view(lines));
-    std::vector<dae::io::Series> curves(2);
+    std::vector<plot::Series> curves(2);
     curves[0].name = "train";
     curves[1].name = "validation";
     for (const auto& m : metrics_) {
@@ -344,7 +344,7 @@ class Trainer {
       curves[1].y.push_back(m.val_loss);
     }
     dae::io::write_png(files_.loss_curve(),
-                       dae::io::line_chart(curves, {.title = "MSE LOSS", .x_label = "EPOCH", .y_label = "LOSS"}));
+                       plot::line_chart(curves, {.title = "MSE LOSS", .x_label = "EPOCH", .y_label = "LOSS"}));
     model_.save(files_.model());
     completed_ = epoch;
     write_state({});

@@ -243,7 +243,7 @@ TEST_CASE("run does the whole pipeline and writes a report", "[cli]") {
   REQUIRE(r.exit_code == 0);
   for (const char* file : {"model.safetensors", "metrics.jsonl", "generated.png", "codes.npy", "labels.npy",
                            "clusters.json", "assignments.npy", "confusion.png", "latent.png", "report.html",
-                           "assignments_graph.npy", "confusion_graph.png", "traversal.png"}) {
+                           "assignments_graph.npy", "traversal.png"}) {
     INFO(file);
     CHECK(fs::exists(out / file));
   }
@@ -253,6 +253,24 @@ TEST_CASE("run does the whole pipeline and writes a report", "[cli]") {
   CHECK(page.find("const frames = [\"reconstructions/epoch_001.png\",\"reconstructions/epoch_002.png\"];") != std::string::npos);
   CHECK(page.find("type=\"range\" min=\"1\" max=\"2\"") != std::string::npos);
   CHECK(page.find("<img src=\"traversal.png\"") != std::string::npos);
+  // The charts are SVG in the page, none a picture: the loss curves with a dot per epoch, both
+  // confusion matrices (100 cells each) and every one of the 2,400 codes, one dot each.
+  const auto occurrences = [&](const std::string& text) {
+    std::size_t n = 0;
+    for (auto at = page.find(text); at != std::string::npos; at = page.find(text, at + 1)) ++n;
+    return n;
+  };
+  CHECK(occurrences("<svg class=\"chart line-chart\"") == 1);
+  CHECK(occurrences("<svg class=\"chart heatmap\"") == 2);
+  CHECK(occurrences("<svg class=\"chart scatter\"") == 1);
+  CHECK(occurrences("<circle cx=") == 2 * 2 + 2 + 10);  // 2 series x 2 epochs; the legends: 2 series, 10 digits
+  CHECK(occurrences("<rect x=") == 2 * 100 + 2);        // the cells; the plot areas of the loss and latent charts
+  CHECK(occurrences("h0") == 2400);
+  CHECK(page.find("<img src=\"loss.png\"") == std::string::npos);
+  CHECK(page.find("<img src=\"latent.png\"") == std::string::npos);
+  CHECK(page.find("All 2,400 codes") != std::string::npos);
+  CHECK(occurrences("http") == occurrences("http://www.w3.org/2000/svg"));  // no URL but SVG's namespace: nothing fetched
+  CHECK_FALSE(fs::exists(out / "confusion_graph.png"));
   // Both methods side by side, each with the seconds it took.
   std::ifstream in(out / "clusters.json");
   const auto j = nlohmann::json::parse(in);

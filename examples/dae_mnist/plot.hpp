@@ -1,5 +1,7 @@
-// Tiny raster charts rendered straight to an RGB Image (then png.hpp), so the pipeline can show
-// loss curves, latent-space scatter plots and confusion matrices without Python or gnuplot.
+// Tiny raster charts rendered straight to an RGB Image (then png.hpp), so dae_mnist can write the
+// PNG copies of its charts (loss.png for `train`, confusion.png and latent.png for `cluster`, which
+// have no report) without Python or gnuplot. The charts are the application's, not the library's:
+// report.html draws its own as SVG (svg_charts.hpp); these are the pictures for the file system.
 //
 // Three charts: `line_chart` (named series, axes with numbered "nice" ticks, legend),
 // `scatter_plot` (2-D points coloured by class 0..9 with the ten Tableau colours, legend) and
@@ -22,7 +24,10 @@
 #include "dae/error.hpp"
 #include "dae/io/png.hpp"
 
-namespace dae::io {
+namespace dae_mnist::plot {
+
+using dae::Error;
+using dae::io::Image;
 
 /// An 8-bit RGB colour.
 struct Rgb {
@@ -481,4 +486,4 @@ inline Image heatmap(std::span<const std::int64_t> counts, int rows, int cols,
   return cv.take();
 }
 
-}  // namespace dae::io
+}  // namespace dae_mnist::plot
