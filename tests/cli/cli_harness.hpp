@@ -1,7 +1,7 @@
 // What the end-to-end tests of dae_mnist share: a synthetic dataset in MNIST's exact IDX format
 // (ten drawable classes, the training images gzipped), the real binary run through the shell with
 // stderr captured, and the checks of a failure (exit code, one line, the culprit named).
-// Included by test_cli.cpp and test_faults.cpp, each its own test process with its own folder.
+// Included by cli_test.cpp and faults_test.cpp, each its own test process with its own folder.
 #pragma once
 
 #include <sys/wait.h>
