@@ -12,7 +12,6 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-
 #include <cstdint>
 #include <numeric>
 #include <vector>
@@ -80,9 +79,9 @@ void BM_Encode(benchmark::State& state) {
 }
 
 void noise_counters(benchmark::State& state, Eigen::Index batch) {
-  state.counters["epoch_s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(batch) / 48000.0,
-                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["epoch_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * static_cast<double>(batch) / 48000.0,
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void BM_AddNoise(benchmark::State& state) {
@@ -93,7 +92,8 @@ void BM_AddNoise(benchmark::State& state) {
   std::vector<std::int64_t> ids(static_cast<std::size_t>(batch));
   std::iota(ids.begin(), ids.end(), std::int64_t{1000});
   for (auto _ : state) {
-    dae::data::add_noise(clean.data(), noisy.data(), ids, 784, 0.3f, 0, dae::data::kTrainNoiseStream);
+    dae::data::add_noise(clean.data(), noisy.data(), ids, 784, 0.3f, 0,
+                         dae::data::kTrainNoiseStream);
     benchmark::DoNotOptimize(noisy.data());
   }
   noise_counters(state, batch);
@@ -107,8 +107,9 @@ void BM_AddNoisePerPixel(benchmark::State& state) {
     for (Eigen::Index n = 0; n < batch; ++n) {
       const auto base = static_cast<std::uint64_t>(1000 + n) * 784;
       for (int p = 0; p < 784; ++p) {
-        noisy.sample(n)[p] = dae::data::noisy_value(clean.sample(n)[p], 0.3f,
-                                                    dae::normal_at(0, dae::data::kTrainNoiseStream, base + static_cast<std::uint64_t>(p)));
+        noisy.sample(n)[p] = dae::data::noisy_value(
+            clean.sample(n)[p], 0.3f,
+            dae::normal_at(0, dae::data::kTrainNoiseStream, base + static_cast<std::uint64_t>(p)));
       }
     }
     benchmark::DoNotOptimize(noisy.data());
@@ -118,8 +119,17 @@ void BM_AddNoisePerPixel(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_AddNoise)->ArgNames({"batch", "threads"})->Args({256, 1})->Args({256, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_AddNoisePerPixel)->ArgNames({"batch"})->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AddNoise)
+    ->ArgNames({"batch", "threads"})
+    ->Args({256, 1})
+    ->Args({256, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_AddNoisePerPixel)
+    ->ArgNames({"batch"})
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_TrainStep)->ArgNames({"batch", "threads"})->Args({256, 1})->Args({256, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Encode)->ArgNames({"batch", "threads"})->Args({1000, 1})->Args({1000, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -5,6 +5,7 @@
 #   --with-torch  also the PyTorch / scikit-learn references (to regenerate fixtures, benchmarks)
 #   --with-fuzz   also clang 14 and its libFuzzer/sanitizer runtimes (scripts/fuzz.sh)
 #   --with-chromium  also Chromium (test_report_browser opens report.html in it, headless)
+#   --with-format also clang-format 14 (scripts/check_format.sh)
 set -euo pipefail
 packages=(cmake g++ make pkg-config libeigen3-dev catch2 libbenchmark-dev libstb-dev
           nlohmann-json3-dev libcli11-dev zlib1g-dev doxygen)
@@ -14,6 +15,7 @@ for option in "$@"; do
     --with-torch) packages+=(python3 python3-torch python3-sklearn python3-scipy python3-numpy) ;;
     --with-fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
     --with-chromium) packages+=(chromium) ;;
+    --with-format) packages+=(clang-format-14) ;;
     *) echo "setup.sh: unknown option '$option'" >&2; exit 2 ;;
   esac
 done

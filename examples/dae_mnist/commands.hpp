@@ -73,7 +73,8 @@ void encode_command(const fs::path& model_path, const fs::path& images_path, con
   // writing files are the same work whatever computes the codes).
   const auto start = std::chrono::steady_clock::now();
   const auto codes = encode_all(model, images);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   dae::io::write_npy<float>(out, {static_cast<std::int64_t>(images.size()), 4}, codes);
   std::printf("encoded %zu images in %.3f s (forward passes)\n", images.size(), seconds);
 }
@@ -291,8 +292,9 @@ inline void write_confusion_png(const ClusteringRun& run, const fs::path& path) 
   const auto confusion = one_to_one ? run.scores.confusion_greedy() : run.scores.confusion_majority();
   const std::string title = std::string(run.method == "graph" ? "GRAPH " : "") +
                             (one_to_one ? "CONFUSION (GREEDY MAPPING)" : "CONFUSION (MAJORITY MAPPING)");
-  dae::io::write_png(path, plot::heatmap(confusion.counts, confusion.rows, confusion.cols,
-                                            {.title = title, .x_label = "PREDICTED", .y_label = "DIGIT"}));
+  dae::io::write_png(path,
+                     plot::heatmap(confusion.counts, confusion.rows, confusion.cols,
+                                   {.title = title, .x_label = "PREDICTED", .y_label = "DIGIT"}));
 }
 
 inline void write_assignments(const ClusteringRun& run, const fs::path& path) {
@@ -302,19 +304,26 @@ inline void write_assignments(const ClusteringRun& run, const fs::path& path) {
 
 /// The picture of the codes on their first two principal components, coloured by label, as PNG
 /// bytes (written by the caller once the clustering has succeeded).
-inline std::vector<std::byte> latent_png(const std::vector<float>& codes, int dim, const std::vector<int>& labels) {
+inline std::vector<std::byte> latent_png(const std::vector<float>& codes, int dim,
+                                         const std::vector<int>& labels) {
   const auto plane = principal_plane(codes, dim);  // (N, 2) row-major
   const std::vector<std::int32_t> classes(labels.begin(), labels.end());
-  return dae::io::encode_png(plot::scatter_plot(plane, 2, classes, {.width = 720, .height = 560, .title = "LATENT CODES (PCA)",
-                                                                       .x_label = "PC1", .y_label = "PC2"}));
+  return dae::io::encode_png(plot::scatter_plot(plane, 2, classes,
+                                                {.width = 720,
+                                                 .height = 560,
+                                                 .title = "LATENT CODES (PCA)",
+                                                 .x_label = "PC1",
+                                                 .y_label = "PC2"}));
 }
 
 /// latent_png on a thread of its own: it depends on the codes and labels alone, and drawing and
 /// encoding it is serial work (about 10 ms for 48,000 codes) that would otherwise leave a core
 /// idle after the clustering; started before the clustering, it overlaps with it.
-inline std::future<std::vector<std::byte>> start_latent_png(const std::vector<float>& codes, int dim,
+inline std::future<std::vector<std::byte>> start_latent_png(const std::vector<float>& codes,
+                                                            int dim,
                                                             const std::vector<int>& labels) {
-  return std::async(std::launch::async, [&codes, dim, &labels] { return latent_png(codes, dim, labels); });
+  return std::async(std::launch::async,
+                    [&codes, dim, &labels] { return latent_png(codes, dim, labels); });
 }
 
 /// `dae_mnist cluster`: clusters the codes with options.method, scores them against labels and
@@ -360,7 +369,8 @@ inline ClusteringComparison cluster_codes_both(const std::vector<float>& codes, 
 /// Reads (N, D) float32 codes from a .npy file.
 inline std::vector<float> read_codes(const fs::path& path, int& dim) {
   const auto array = dae::io::read_npy(path);
-  if (array.dtype != dae::io::DType::F32 || array.shape.size() != 2 || array.shape[0] < 1 || array.shape[1] < 1) {
+  if (array.dtype != dae::io::DType::F32 || array.shape.size() != 2 || array.shape[0] < 1 ||
+      array.shape[1] < 1) {
     throw dae::Error(path.string() + ": codes must be a float32 array of shape [N, D]");
   }
   dim = static_cast<int>(array.shape[1]);
@@ -382,12 +392,14 @@ struct LatentRange {
 /// percentile (the extreme codes of 48,000 are outliers; a sweep to them shows mostly blur).
 inline LatentRange latent_range(const std::vector<float>& codes, int dim) {
   const std::size_t n = codes.size() / static_cast<std::size_t>(dim);
-  LatentRange r{std::vector<float>(static_cast<std::size_t>(dim)), std::vector<float>(static_cast<std::size_t>(dim)),
+  LatentRange r{std::vector<float>(static_cast<std::size_t>(dim)),
+                std::vector<float>(static_cast<std::size_t>(dim)),
                 std::vector<float>(static_cast<std::size_t>(dim))};
   std::vector<float> column(n);
   for (int d = 0; d < dim; ++d) {
     double sum = 0;
-    for (std::size_t i = 0; i < n; ++i) sum += column[i] = codes[i * static_cast<std::size_t>(dim) + static_cast<std::size_t>(d)];
+    for (std::size_t i = 0; i < n; ++i)
+      sum += column[i] = codes[i * static_cast<std::size_t>(dim) + static_cast<std::size_t>(d)];
     r.mean[static_cast<std::size_t>(d)] = static_cast<float>(sum / static_cast<double>(n));
     const auto at = [&](double q) {
       auto nth = column.begin() + static_cast<std::ptrdiff_t>(q * static_cast<double>(n - 1));
@@ -403,7 +415,8 @@ inline LatentRange latent_range(const std::vector<float>& codes, int dim) {
 /// Without codes: the prior `generate` draws from, N(0, I): mean 0, each dimension over [-2, 2].
 inline LatentRange prior_range(int dim) {
   const auto size = static_cast<std::size_t>(dim);
-  return {std::vector<float>(size, 0.0f), std::vector<float>(size, -2.0f), std::vector<float>(size, 2.0f)};
+  return {std::vector<float>(size, 0.0f), std::vector<float>(size, -2.0f),
+          std::vector<float>(size, 2.0f)};
 }
 
 /// The latent traversal: row d decodes the mean code with dimension d swept in `steps` equal
@@ -417,18 +430,24 @@ void traverse_grid(Model& model, const LatentRange& range, int steps, const fs::
       float* code = codes.sample(d * steps + j);
       std::copy(range.mean.begin(), range.mean.end(), code);
       const float t = static_cast<float>(j) / static_cast<float>(steps - 1);
-      code[d] = range.low[static_cast<std::size_t>(d)] + t * (range.high[static_cast<std::size_t>(d)] - range.low[static_cast<std::size_t>(d)]);
+      code[d] =
+          range.low[static_cast<std::size_t>(d)] +
+          t * (range.high[static_cast<std::size_t>(d)] - range.low[static_cast<std::size_t>(d)]);
     }
   }
   HostImages images;
   model.decode(codes, images);
-  dae::io::write_png(out, dae::io::tile_images(std::span<const float>(images.data(), static_cast<std::size_t>(images.matrix().size())),
-                                               dim * steps, 28, 28, {.rows = dim, .cols = steps, .scale = 3, .gap = 3}));
+  dae::io::write_png(
+      out,
+      dae::io::tile_images(
+          std::span<const float>(images.data(), static_cast<std::size_t>(images.matrix().size())),
+          dim * steps, 28, 28, {.rows = dim, .cols = steps, .scale = 3, .gap = 3}));
 }
 
 /// dae_mnist traverse --model FILE [--codes codes.npy] [--steps 11] --out grid.png
 template <class Model>
-void traverse_command(const fs::path& model_path, const fs::path& codes_path, int steps, const fs::path& out) {
+void traverse_command(const fs::path& model_path, const fs::path& codes_path, int steps,
+                      const fs::path& out) {
   constexpr int dim = Model::code_shape::size;
   Model model;
   load_model(model, model_path);
@@ -437,8 +456,8 @@ void traverse_command(const fs::path& model_path, const fs::path& codes_path, in
     int codes_dim = 0;
     const auto codes = read_codes(codes_path, codes_dim);
     if (codes_dim != dim) {
-      throw dae::Error(codes_path.string() + ": codes have " + std::to_string(codes_dim) + " dimensions, the model's " +
-                       std::to_string(dim));
+      throw dae::Error(codes_path.string() + ": codes have " + std::to_string(codes_dim) +
+                       " dimensions, the model's " + std::to_string(dim));
     }
     range = latent_range(codes, dim);
   }

@@ -1,7 +1,8 @@
 // dae_mnist: the reference pipeline of docs/DESIGN.md from the command line.
 //
-//   dae_mnist run --data data/mnist --out runs/mnist     train, pictures, generate, encode, cluster, report
-//   dae_mnist train|encode|reconstruct|generate|traverse|cluster  one step at a time
+//   dae_mnist run --data data/mnist --out runs/mnist     train, pictures, generate, encode,
+//   cluster, report dae_mnist train|encode|reconstruct|generate|traverse|cluster  one step at a
+//   time
 //
 // The flags are declared in command_line.hpp (CLI11), which also prints --help and --version.
 // Exit codes: 0 success, 1 bad data or a failed computation, 2 a mistake in the command line,

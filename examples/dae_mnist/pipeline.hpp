@@ -1,8 +1,9 @@
-// The subcommands of dae_mnist that use a model (run, train, encode, reconstruct, generate, traverse),
-// written once for any model type: main.cpp instantiates them with the CPU model, cuda_main.cu
-// (compiled by nvcc when the CUDA backend is built) with dae::Autoencoder<4, dae::cuda>. The
-// model-free `cluster` command lives here too. They take a parsed Command: the parsing itself
-// (CLI11) is command_line.hpp's, which only main.cpp includes, so nvcc never compiles CLI11.
+// The subcommands of dae_mnist that use a model (run, train, encode, reconstruct, generate,
+// traverse), written once for any model type: main.cpp instantiates them with the CPU model,
+// cuda_main.cu (compiled by nvcc when the CUDA backend is built) with dae::Autoencoder<4,
+// dae::cuda>. The model-free `cluster` command lives here too. They take a parsed Command: the
+// parsing itself (CLI11) is command_line.hpp's, which only main.cpp includes, so nvcc never
+// compiles CLI11.
 #pragma once
 
 #include <cstdio>
@@ -147,8 +148,10 @@ int model_command(const Command& command) {
     print_clusters(clusters.kmeans);
     print_clusters(clusters.graph);
     std::vector<fs::path> pictures;
-    for (int epoch = 1; epoch <= options.epochs; ++epoch) pictures.push_back(trainer.files().picture(epoch));
-    write_report(options.out / "report.html", options, metrics, pictures, clusters, principal_plane(codes, 4), labels);
+    for (int epoch = 1; epoch <= options.epochs; ++epoch)
+      pictures.push_back(trainer.files().picture(epoch));
+    write_report(options.out / "report.html", options, metrics, pictures, clusters,
+                 principal_plane(codes, 4), labels);
     std::printf("report: %s\n", (options.out / "report.html").c_str());
     return 0;
   }

@@ -174,8 +174,14 @@ class Canvas {
       fill(x0 - thick / 2, y0 - thick / 2, thick, thick, c);
       if (x0 == x1 && y0 == y1) break;
       const int e2 = 2 * err;
-      if (e2 >= dy) { err += dy; x0 += sx; }
-      if (e2 <= dx) { err += dx; y0 += sy; }
+      if (e2 >= dy) {
+        err += dy;
+        x0 += sx;
+      }
+      if (e2 <= dx) {
+        err += dx;
+        y0 += sy;
+      }
     }
   }
   static int text_width(std::string_view s, int scale = 1) {
@@ -188,7 +194,8 @@ class Canvas {
       const auto& rows = glyph(ch);
       for (int r = 0; r < 7; ++r)
         for (int k = 0; k < 5; ++k)
-          if (rows[static_cast<std::size_t>(r)] & (0x10 >> k)) fill(x + k * scale, y + r * scale, scale, scale, c);
+          if (rows[static_cast<std::size_t>(r)] & (0x10 >> k))
+            fill(x + k * scale, y + r * scale, scale, scale, c);
       x += 6 * scale;
     }
   }
@@ -257,10 +264,16 @@ struct Axes {
   }
 };
 
-inline Axes draw_axes(Canvas& cv, const ChartOptions& o, double x0, double x1, double y0,
-                      double y1, bool integer_x) {
-  if (!(x1 > x0)) { x0 -= 0.5; x1 += 0.5; }
-  if (!(y1 > y0)) { y0 -= 0.5; y1 += 0.5; }
+inline Axes draw_axes(Canvas& cv, const ChartOptions& o, double x0, double x1, double y0, double y1,
+                      bool integer_x) {
+  if (!(x1 > x0)) {
+    x0 -= 0.5;
+    x1 += 0.5;
+  }
+  if (!(y1 > y0)) {
+    y0 -= 0.5;
+    y1 += 0.5;
+  }
   int ydec = 0, xdec = 0;
   auto yt = nice_ticks(y0, y1, 6, ydec, /*expand=*/true);
   auto xt = nice_ticks(x0, x1, 8, xdec);
@@ -278,7 +291,10 @@ inline Axes draw_axes(Canvas& cv, const ChartOptions& o, double x0, double x1, d
   a.top = o.title.empty() ? 14 : 36;
   a.right = cv.width() - 16;
   a.bottom = cv.height() - (o.x_label.empty() ? 26 : 40);
-  a.x0 = x0; a.x1 = x1; a.y0 = y0; a.y1 = y1;
+  a.x0 = x0;
+  a.x1 = x1;
+  a.y0 = y0;
+  a.y1 = y1;
   if (a.right - a.left < 20 || a.bottom - a.top < 20) throw Error("chart: image too small");
   for (const double t : yt) {
     const int y = a.py(t);
@@ -297,7 +313,8 @@ inline Axes draw_axes(Canvas& cv, const ChartOptions& o, double x0, double x1, d
   }
   cv.rect(a.left - 1, a.top - 1, a.right - a.left + 2, a.bottom - a.top + 2, kAxis);
   if (!o.title.empty()) cv.text_centred(cv.width() / 2, 10, o.title, kBlack, 2);
-  if (!o.x_label.empty()) cv.text_centred((a.left + a.right) / 2, cv.height() - 14, o.x_label, kBlack);
+  if (!o.x_label.empty())
+    cv.text_centred((a.left + a.right) / 2, cv.height() - 14, o.x_label, kBlack);
   if (!o.y_label.empty()) {
     cv.text_up(4, (a.top + a.bottom) / 2 - Canvas::text_width(o.y_label) / 2, o.y_label, kBlack);
   }
@@ -336,11 +353,14 @@ inline Image line_chart(std::span<const Series> series, const ChartOptions& opti
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   bool integer_x = true;
   for (const auto& s : series) {
-    if (s.x.size() != s.y.size()) throw Error("line chart: series '" + s.name + "' has x and y of different lengths");
+    if (s.x.size() != s.y.size())
+      throw Error("line chart: series '" + s.name + "' has x and y of different lengths");
     for (std::size_t i = 0; i < s.x.size(); ++i) {
       if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
-      x0 = std::min(x0, s.x[i]); x1 = std::max(x1, s.x[i]);
-      y0 = std::min(y0, s.y[i]); y1 = std::max(y1, s.y[i]);
+      x0 = std::min(x0, s.x[i]);
+      x1 = std::max(x1, s.x[i]);
+      y0 = std::min(y0, s.y[i]);
+      y1 = std::max(y1, s.y[i]);
       integer_x = integer_x && s.x[i] == std::round(s.x[i]);
     }
   }
@@ -354,11 +374,16 @@ inline Image line_chart(std::span<const Series> series, const ChartOptions& opti
     bool have_prev = false;
     int px = 0, py = 0;
     for (std::size_t i = 0; i < s.x.size(); ++i) {
-      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) { have_prev = false; continue; }
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) {
+        have_prev = false;
+        continue;
+      }
       const int x = a.px(s.x[i]), y = a.py(s.y[i]);
       if (have_prev) cv.line(px, py, x, y, c, 2);
       cv.fill(x - 2, y - 2, 5, 5, c);
-      px = x; py = y; have_prev = true;
+      px = x;
+      py = y;
+      have_prev = true;
     }
     legend.emplace_back(s.name, c);
   }
@@ -392,7 +417,10 @@ inline Image scatter_plot(std::span<const float> points, int dims,
     const double x = points[i * static_cast<std::size_t>(dims) + static_cast<std::size_t>(dim_x)];
     const double y = points[i * static_cast<std::size_t>(dims) + static_cast<std::size_t>(dim_y)];
     if (!std::isfinite(x) || !std::isfinite(y)) continue;
-    x0 = std::min(x0, x); x1 = std::max(x1, x); y0 = std::min(y0, y); y1 = std::max(y1, y);
+    x0 = std::min(x0, x);
+    x1 = std::max(x1, x);
+    y0 = std::min(y0, y);
+    y1 = std::max(y1, y);
     present[static_cast<std::size_t>(classes[i])] = true;
   }
   if (!(x1 >= x0)) throw Error("scatter plot: no finite points to draw");
@@ -406,7 +434,8 @@ inline Image scatter_plot(std::span<const float> points, int dims,
   }
   std::vector<std::pair<std::string, Rgb>> legend;
   for (int k = 0; k < 10; ++k) {
-    if (present[static_cast<std::size_t>(k)]) legend.emplace_back(std::to_string(k), kClassColours[static_cast<std::size_t>(k)]);
+    if (present[static_cast<std::size_t>(k)])
+      legend.emplace_back(std::to_string(k), kClassColours[static_cast<std::size_t>(k)]);
   }
   detail::draw_legend(cv, a, legend);
   return cv.take();
@@ -462,9 +491,11 @@ inline Image heatmap(std::span<const std::int64_t> counts, int rows, int cols,
   }
   for (int r = 0; r < rows; ++r) {
     const std::string s = std::to_string(r);
-    cv.text(left - 5 - detail::Canvas::text_width(s), top + r * cell + cell / 2 - 3, s, detail::kAxis);
+    cv.text(left - 5 - detail::Canvas::text_width(s), top + r * cell + cell / 2 - 3, s,
+            detail::kAxis);
     for (int c = 0; c < cols; ++c) {
-      const std::int64_t v = counts[static_cast<std::size_t>(r) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(c)];
+      const std::int64_t v = counts[static_cast<std::size_t>(r) * static_cast<std::size_t>(cols) +
+                                    static_cast<std::size_t>(c)];
       const double t = max > 0 ? static_cast<double>(v) / static_cast<double>(max) : 0.0;
       const Rgb bg{static_cast<std::uint8_t>(std::lround(247 - t * (247 - 8))),
                    static_cast<std::uint8_t>(std::lround(251 - t * (251 - 48))),

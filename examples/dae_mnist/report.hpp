@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "commands.hpp"
 #include "dae/cluster/evaluate.hpp"
 #include "dae/io/atomic_file.hpp"
-#include "commands.hpp"
 #include "svg_charts.hpp"
 #include "train.hpp"
 
@@ -38,17 +38,21 @@ inline std::string fixed(double value, int digits) {
 inline std::string confusion_svg(const ClusteringRun& run, const std::string& name) {
   const bool one_to_one = run.scores.one_to_one;
   const auto m = one_to_one ? run.scores.confusion_greedy() : run.scores.confusion_majority();
-  return svg::heatmap(m.counts, m.rows, m.cols,
-                      {.title = name + ": confusion (" + (one_to_one ? "greedy" : "majority") + " mapping)",
-                       .x_label = "predicted digit", .y_label = "digit"});
+  return svg::heatmap(
+      m.counts, m.rows, m.cols,
+      {.title = name + ": confusion (" + (one_to_one ? "greedy" : "majority") + " mapping)",
+       .x_label = "predicted digit",
+       .y_label = "digit"});
 }
 
 /// @param pictures the reconstructions of every epoch, in order (the slider's frames)
 /// @param plane the codes on their first two principal components, (N, 2) row-major
 /// @param labels the N codes' digits
-inline void write_report(const fs::path& path, const TrainOptions& options, const std::vector<EpochMetrics>& metrics,
-                         const std::vector<fs::path>& pictures, const ClusteringComparison& clusters,
-                         std::span<const float> plane, std::span<const int> labels) {
+inline void write_report(const fs::path& path, const TrainOptions& options,
+                         const std::vector<EpochMetrics>& metrics,
+                         const std::vector<fs::path>& pictures,
+                         const ClusteringComparison& clusters, std::span<const float> plane,
+                         std::span<const int> labels) {
   auto rel = [&](const fs::path& p) { return fs::relative(p, path.parent_path()).generic_string(); };
   std::string html = R"(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>dae_mnist run</title>
@@ -70,22 +74,33 @@ svg.chart{max-width:100%;height:auto;border:1px solid #eee;background:#fff}
   // Every epoch's reconstructions behind one slider (a few lines of inline script: the page
   // needs no network); without script the last epoch's picture stays.
   std::string frames;
-  for (const auto& picture : pictures) frames += (frames.empty() ? "\"" : ",\"") + rel(picture) + "\"";
+  for (const auto& picture : pictures)
+    frames += (frames.empty() ? "\"" : ",\"") + rel(picture) + "\"";
   const std::string last = std::to_string(pictures.size());
-  html += "<h2>Reconstructions</h2><p class=\"note\">Rows: test digits, their noisy versions (the input), the "
-          "reconstructions after the epoch chosen below.</p>\n"
-          "<p><label>epoch <input id=\"epoch\" type=\"range\" min=\"1\" max=\"" + last + "\" value=\"" + last +
-          "\"> <output id=\"epoch_shown\">" + last + "</output> of " + last + "</label></p>\n"
-          "<img id=\"reconstructions\" src=\"" + rel(pictures.back()) + "\" alt=\"reconstructions\">\n"
-          "<script>\n(() => {\n  const frames = [" + frames + "];\n"
-          "  const slider = document.getElementById(\"epoch\");\n"
-          "  slider.addEventListener(\"input\", () => {\n"
-          "    document.getElementById(\"reconstructions\").src = frames[slider.value - 1];\n"
-          "    document.getElementById(\"epoch_shown\").textContent = slider.value;\n  });\n})();\n</script>\n";
+  html +=
+      "<h2>Reconstructions</h2><p class=\"note\">Rows: test digits, their noisy versions (the "
+      "input), the "
+      "reconstructions after the epoch chosen below.</p>\n"
+      "<p><label>epoch <input id=\"epoch\" type=\"range\" min=\"1\" max=\"" +
+      last + "\" value=\"" + last + "\"> <output id=\"epoch_shown\">" + last + "</output> of " +
+      last +
+      "</label></p>\n"
+      "<img id=\"reconstructions\" src=\"" +
+      rel(pictures.back()) +
+      "\" alt=\"reconstructions\">\n"
+      "<script>\n(() => {\n  const frames = [" +
+      frames +
+      "];\n"
+      "  const slider = document.getElementById(\"epoch\");\n"
+      "  slider.addEventListener(\"input\", () => {\n"
+      "    document.getElementById(\"reconstructions\").src = frames[slider.value - 1];\n"
+      "    document.getElementById(\"epoch_shown\").textContent = slider.value;\n  "
+      "});\n})();\n</script>\n";
   html += "<h2>Generated digits</h2><p class=\"note\">Nine codes drawn from N(0, I), decoded.</p>";
   html += "<img src=\"generated.png\" alt=\"generated digits\">\n";
-  html += "<h2>Latent traversal</h2><p class=\"note\">Row d: the mean code of the training images with "
-          "dimension d swept from its 2nd to its 98th percentile, decoded (dae_mnist traverse).</p>";
+  html +=
+      "<h2>Latent traversal</h2><p class=\"note\">Row d: the mean code of the training images with "
+      "dimension d swept from its 2nd to its 98th percentile, decoded (dae_mnist traverse).</p>";
   html += "<img src=\"traversal.png\" alt=\"latent traversal\">\n";
   std::vector<svg::Series> curves{{"train", {}, {}}, {"validation", {}, {}}};
   for (const auto& m : metrics) {
@@ -94,10 +109,16 @@ svg.chart{max-width:100%;height:auto;border:1px solid #eee;background:#fff}
     curves[1].x.push_back(m.epoch);
     curves[1].y.push_back(m.val_loss);
   }
-  html += "<h2>Loss</h2><p class=\"note\">Mean squared error per pixel; hover a dot for its value.</p>\n" +
-          svg::line_chart(curves, {.width = 720, .height = 380, .title = "MSE loss", .x_label = "epoch", .y_label = "loss"}) +
-          "<table><tr><th>epoch</th><th>train loss</th>"
-          "<th>validation loss</th><th>seconds</th><th>images/s</th></tr>\n";
+  html +=
+      "<h2>Loss</h2><p class=\"note\">Mean squared error per pixel; hover a dot for its "
+      "value.</p>\n" +
+      svg::line_chart(curves, {.width = 720,
+                               .height = 380,
+                               .title = "MSE loss",
+                               .x_label = "epoch",
+                               .y_label = "loss"}) +
+      "<table><tr><th>epoch</th><th>train loss</th>"
+      "<th>validation loss</th><th>seconds</th><th>images/s</th></tr>\n";
   for (const auto& m : metrics) {
     html += "<tr><td>" + std::to_string(m.epoch) + "</td><td>" + fixed(m.train_loss, 6) + "</td><td>" +
             fixed(m.val_loss, 6) + "</td><td>" + fixed(m.seconds, 2) + "</td><td>" + fixed(m.images_per_second, 0) +
@@ -130,17 +151,30 @@ svg.chart{max-width:100%;height:auto;border:1px solid #eee;background:#fff}
                fixed(clusters.graph.json["modularity"].get<double>(), 4));
   html += "</table>\n";
   html += "<p class=\"note\">The reference run reported 11.83 % before and 66.69 % after the greedy reassignment.</p>";
-  html += "<p class=\"note\">Row: a code's digit; column: the digit its cluster was mapped to. The shade is the "
-          "share of the row; hover a cell for it.</p>\n<div class=\"charts\">\n" +
-          confusion_svg(clusters.kmeans, "k-means") + confusion_svg(clusters.graph, "graph clustering") + "</div>\n";
-  html += "<h2>Latent space</h2><p class=\"note\">All " + svg::count(static_cast<std::int64_t>(labels.size())) +
-          " codes on their first two principal components, coloured by digit (the legend counts them; hover a dot "
-          "for its digit). Drawn in interleaved chunks of every digit, so none lies wholly under the others.</p>\n" +
-          svg::scatter_plot(plane, labels, {.width = 760, .height = 600, .title = "Latent codes (PCA)", .x_label = "PC1",
-                                            .y_label = "PC2"});
-  html += "<p class=\"note\">Files: model.safetensors, metrics.jsonl, codes.npy, labels.npy, clusters.json, "
-          "assignments.npy, assignments_graph.npy; PNG copies of the charts: loss.png, confusion.png (k-means), "
-          "latent.png.</p>\n</body></html>\n";
+  html +=
+      "<p class=\"note\">Row: a code's digit; column: the digit its cluster was mapped to. The "
+      "shade is the "
+      "share of the row; hover a cell for it.</p>\n<div class=\"charts\">\n" +
+      confusion_svg(clusters.kmeans, "k-means") +
+      confusion_svg(clusters.graph, "graph clustering") + "</div>\n";
+  html += "<h2>Latent space</h2><p class=\"note\">All " +
+          svg::count(static_cast<std::int64_t>(labels.size())) +
+          " codes on their first two principal components, coloured by digit (the legend counts "
+          "them; hover a dot "
+          "for its digit). Drawn in interleaved chunks of every digit, so none lies wholly under "
+          "the others.</p>\n" +
+          svg::scatter_plot(plane, labels,
+                            {.width = 760,
+                             .height = 600,
+                             .title = "Latent codes (PCA)",
+                             .x_label = "PC1",
+                             .y_label = "PC2"});
+  html +=
+      "<p class=\"note\">Files: model.safetensors, metrics.jsonl, codes.npy, labels.npy, "
+      "clusters.json, "
+      "assignments.npy, assignments_graph.npy; PNG copies of the charts: loss.png, confusion.png "
+      "(k-means), "
+      "latent.png.</p>\n</body></html>\n";
   dae::io::write_file_atomic(path, std::string_view(html));
 }
 

@@ -14,8 +14,8 @@
 #include <filesystem>
 #include <string>
 
-#include "usage_error.hpp"
 #include "dae/error.hpp"
+#include "usage_error.hpp"
 
 namespace dae_mnist {
 

@@ -25,8 +25,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -35,18 +35,18 @@
 #include "dae/autoencoder.hpp"
 #include "dae/backend/cpu/data.hpp"
 #include "dae/backend/cpu/parallel.hpp"
-#include "dae/finite.hpp"
 #include "dae/data/noise.hpp"
 #include "dae/data/split.hpp"
+#include "dae/finite.hpp"
 #include "dae/io/atomic_file.hpp"
 #include "dae/io/image_grid.hpp"
 #include "dae/io/png.hpp"
-#include "usage_error.hpp"
 #include "dataset.hpp"
 #include "interrupt.hpp"
 #include "plot.hpp"
 #include "run_lock.hpp"
 #include "training_state.hpp"
+#include "usage_error.hpp"
 
 namespace dae_mnist {
 
@@ -343,8 +343,9 @@ class Trainer {
       curves[1].x.push_back(m.epoch);
       curves[1].y.push_back(m.val_loss);
     }
-    dae::io::write_png(files_.loss_curve(),
-                       plot::line_chart(curves, {.title = "MSE LOSS", .x_label = "EPOCH", .y_label = "LOSS"}));
+    dae::io::write_png(
+        files_.loss_curve(),
+        plot::line_chart(curves, {.title = "MSE LOSS", .x_label = "EPOCH", .y_label = "LOSS"}));
     model_.save(files_.model());
     completed_ = epoch;
     write_state({});

@@ -74,18 +74,21 @@ DAE_HOST_DEVICE inline float float_from_bits(std::uint32_t bits) {
 // [0, pi/2), first omitted terms below 7e-10.
 inline constexpr float kLn2 = 0.693147180559945309f;
 // (Scalars, not arrays: a constexpr array is not visible in CUDA device code.)
-inline constexpr float kAtanh3 = 1.0f / 3, kAtanh5 = 1.0f / 5, kAtanh7 = 1.0f / 7, kAtanh9 = 1.0f / 9;
-inline constexpr float kSin3 = -1.0f / 6, kSin5 = 1.0f / 120, kSin7 = -1.0f / 5040, kSin9 = 1.0f / 362880,
-                       kSin11 = -1.0f / 39916800, kSin13 = 1.0f / 6227020800;
-inline constexpr float kCos2 = -1.0f / 2, kCos4 = 1.0f / 24, kCos6 = -1.0f / 720, kCos8 = 1.0f / 40320,
-                       kCos10 = -1.0f / 3628800, kCos12 = 1.0f / 479001600, kCos14 = -1.0f / 87178291200;
+inline constexpr float kAtanh3 = 1.0f / 3, kAtanh5 = 1.0f / 5, kAtanh7 = 1.0f / 7,
+                       kAtanh9 = 1.0f / 9;
+inline constexpr float kSin3 = -1.0f / 6, kSin5 = 1.0f / 120, kSin7 = -1.0f / 5040,
+                       kSin9 = 1.0f / 362880, kSin11 = -1.0f / 39916800, kSin13 = 1.0f / 6227020800;
+inline constexpr float kCos2 = -1.0f / 2, kCos4 = 1.0f / 24, kCos6 = -1.0f / 720,
+                       kCos8 = 1.0f / 40320, kCos10 = -1.0f / 3628800, kCos12 = 1.0f / 479001600,
+                       kCos14 = -1.0f / 87178291200;
 // (pi / 2) / 2^24: a quadrant's 24-bit angle fraction to radians, one exact power-of-two scaling
 // of the float nearest pi / 2.
 inline constexpr float kQuadrantStep = 1.57079632679489662f / 16777216.0f;
 
 /// ln(k / 2^24) for k in [1, 2^24], from float operations that round the same on every target.
 DAE_HOST_DEVICE inline float log_of_unit(std::uint32_t k) {
-  // k = 2^e m exactly; m is taken in [sqrt(1/2), sqrt(2)) so that |s| = |(m - 1) / (m + 1)| is small.
+  // k = 2^e m exactly; m is taken in [sqrt(1/2), sqrt(2)) so that |s| = |(m - 1) / (m + 1)| is
+  // small.
   const std::uint32_t bits = float_bits(static_cast<float>(static_cast<std::int32_t>(k)));
   const std::uint32_t mantissa = bits & 0x7fffffu;
   const bool above_sqrt2 = mantissa > 0x3504f3u;
@@ -110,17 +113,20 @@ DAE_HOST_DEVICE inline float log_of_unit(std::uint32_t k) {
 /// and 2^26 angles is far finer than anything the input noise or its tests resolve.
 DAE_HOST_DEVICE inline std::array<float, 2> box_muller_float(std::uint32_t a, std::uint32_t b) {
   const float radius = sqrt_rn(mul_rn(-2.0f, detail::log_of_unit((a >> 8) + 1u)));
-  const float theta =
-      mul_rn(static_cast<float>(static_cast<std::int32_t>((b >> 6) & 0xffffffu)), detail::kQuadrantStep);
+  const float theta = mul_rn(static_cast<float>(static_cast<std::int32_t>((b >> 6) & 0xffffffu)),
+                             detail::kQuadrantStep);
   const float theta2 = mul_rn(theta, theta);
   using namespace detail;
   float sin_series = fma_rn(theta2, kSin13, kSin11);
-  sin_series = fma_rn(fma_rn(fma_rn(fma_rn(sin_series, theta2, kSin9), theta2, kSin7), theta2, kSin5), theta2, kSin3);
+  sin_series =
+      fma_rn(fma_rn(fma_rn(fma_rn(sin_series, theta2, kSin9), theta2, kSin7), theta2, kSin5),
+             theta2, kSin3);
   const float sin_theta = fma_rn(mul_rn(theta, theta2), sin_series, theta);
   float cos_series = fma_rn(theta2, kCos14, kCos12);
-  cos_series = fma_rn(fma_rn(fma_rn(fma_rn(fma_rn(cos_series, theta2, kCos10), theta2, kCos8), theta2, kCos6), theta2,
-                             kCos4),
-                      theta2, kCos2);
+  cos_series = fma_rn(
+      fma_rn(fma_rn(fma_rn(fma_rn(cos_series, theta2, kCos10), theta2, kCos8), theta2, kCos6),
+             theta2, kCos4),
+      theta2, kCos2);
   const float cos_theta = fma_rn(theta2, cos_series, 1.0f);
   // angle = quadrant * pi/2 + theta: odd quadrants swap (cos, sin) -> (-sin, cos), quadrants 2
   // and 3 negate both.

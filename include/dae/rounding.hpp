@@ -37,7 +37,9 @@ DAE_HOST_DEVICE inline float add_rn(float a, float b) { return __fadd_rn(a, b); 
 DAE_HOST_DEVICE inline float mul_rn(float a, float b) { return __fmul_rn(a, b); }
 DAE_HOST_DEVICE inline float div_rn(float a, float b) { return __fdiv_rn(a, b); }
 DAE_HOST_DEVICE inline float sqrt_rn(float a) { return __fsqrt_rn(a); }
-DAE_HOST_DEVICE inline float fma_rn(float a, float b, float c) { return __fmaf_rn(a, b, c); }
+DAE_HOST_DEVICE inline float fma_rn(float a, float b, float c) {
+  return __fmaf_rn(a, b, c);
+}
 DAE_HOST_DEVICE inline double add_rn(double a, double b) { return __dadd_rn(a, b); }
 DAE_HOST_DEVICE inline double mul_rn(double a, double b) { return __dmul_rn(a, b); }
 DAE_HOST_DEVICE inline double fma_rn(double a, double b, double c) { return __fma_rn(a, b, c); }
@@ -46,7 +48,9 @@ DAE_HOST_DEVICE inline float add_rn(float a, float b) { return detail::opaque(a 
 DAE_HOST_DEVICE inline float mul_rn(float a, float b) { return detail::opaque(a * b); }
 DAE_HOST_DEVICE inline float div_rn(float a, float b) { return detail::opaque(a / b); }
 DAE_HOST_DEVICE inline float sqrt_rn(float a) { return detail::opaque(std::sqrt(a)); }
-DAE_HOST_DEVICE inline float fma_rn(float a, float b, float c) { return detail::opaque(std::fma(a, b, c)); }
+DAE_HOST_DEVICE inline float fma_rn(float a, float b, float c) {
+  return detail::opaque(std::fma(a, b, c));
+}
 DAE_HOST_DEVICE inline double add_rn(double a, double b) { return detail::opaque(a + b); }
 DAE_HOST_DEVICE inline double mul_rn(double a, double b) { return detail::opaque(a * b); }
 DAE_HOST_DEVICE inline double fma_rn(double a, double b, double c) { return detail::opaque(std::fma(a, b, c)); }

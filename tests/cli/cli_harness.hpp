@@ -27,7 +27,6 @@ namespace dae_cli_test {
 
 namespace fs = std::filesystem;
 
-
 /// A finished dae_mnist: its exit status (-1 when a signal ended it) and what it wrote to stderr
 /// and stdout.
 struct Result {
@@ -68,8 +67,8 @@ inline Result dae_mnist_in_shell(const std::string& shell_prefix, std::string ar
     if (arguments.starts_with(model_command)) arguments += std::string(" --device ") + DAE_CLI_DEVICE;
 #endif
   const auto err = work_dir() / "stderr.txt", out = work_dir() / "stdout.txt";
-  const std::string command = shell_prefix + " " + std::string(DAE_MNIST_BIN) + " " + arguments + " > " +
-                              out.string() + " 2> " + err.string();
+  const std::string command = shell_prefix + " " + std::string(DAE_MNIST_BIN) + " " + arguments +
+                              " > " + out.string() + " 2> " + err.string();
   const int status = std::system(command.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(err), read_text(out)};
 }

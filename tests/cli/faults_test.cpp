@@ -38,13 +38,15 @@ const fs::path& dataset() {
 }
 
 std::string train_args(const fs::path& out, int epochs) {
-  return "train --data " + dataset().string() + " --out " + out.string() + " --epochs " + std::to_string(epochs) + kTrain;
+  return "train --data " + dataset().string() + " --out " + out.string() + " --epochs " +
+         std::to_string(epochs) + kTrain;
 }
 
 /// dae_mnist started in the background with stderr to a file, to be signalled and waited for.
 class Spawned {
  public:
-  explicit Spawned(const std::string& arguments) : err_(work_dir() / ("spawned_" + std::to_string(++count_) + ".txt")) {
+  explicit Spawned(const std::string& arguments)
+      : err_(work_dir() / ("spawned_" + std::to_string(++count_) + ".txt")) {
     std::vector<std::string> words{DAE_MNIST_BIN};
     std::istringstream in(arguments);
     for (std::string w; in >> w;) words.push_back(w);
@@ -83,15 +85,20 @@ class Spawned {
   pid_t pid_ = -1;
 };
 
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
-void sleep_for(double seconds) { std::this_thread::sleep_for(std::chrono::duration<double>(seconds)); }
+void sleep_for(double seconds) {
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
 
 /// Left behind only by a write that died before its rename (dae::io::write_file_atomic).
 std::vector<std::string> temporaries(const fs::path& folder) {
   std::vector<std::string> found;
   for (const auto& entry : fs::recursive_directory_iterator(folder)) {
-    if (entry.path().filename().string().find(".tmp.") != std::string::npos) found.push_back(entry.path().string());
+    if (entry.path().filename().string().find(".tmp.") != std::string::npos)
+      found.push_back(entry.path().string());
   }
   return found;
 }
@@ -135,7 +142,8 @@ class Tmpfs {
  public:
   Tmpfs(const fs::path& folder, std::size_t bytes) : folder_(folder) {
     fs::create_directories(folder);
-    mounted_ = ::mount("tmpfs", folder.c_str(), "tmpfs", 0, ("size=" + std::to_string(bytes)).c_str()) == 0;
+    mounted_ = ::mount("tmpfs", folder.c_str(), "tmpfs", 0,
+                       ("size=" + std::to_string(bytes)).c_str()) == 0;
   }
   Tmpfs(const Tmpfs&) = delete;
   Tmpfs& operator=(const Tmpfs&) = delete;
@@ -165,7 +173,8 @@ void copy_folder(const fs::path& from, const fs::path& to) {
 
 }  // namespace
 
-TEST_CASE("SIGINT or SIGTERM stops at a step, exits 3 with one line, and --resume ends bit for bit", "[signal]") {
+TEST_CASE("SIGINT or SIGTERM stops at a step, exits 3 with one line, and --resume ends bit for bit",
+          "[signal]") {
   const auto& reference = straight_run();
   // Moments spread over the run; where the machine is fast enough that few land inside training,
   // more are tried earlier, so that both mid-epoch and end-of-epoch stops are always exercised.
@@ -182,7 +191,8 @@ TEST_CASE("SIGINT or SIGTERM stops at a step, exits 3 with one line, and --resum
     const int status = run.wait();
     const double stop_seconds = seconds_since(signalled);
     const std::string err = run.err();
-    INFO("moment " << moments[i] << " of " << reference.seconds << " s, signal " << number << ": " << err);
+    INFO("moment " << moments[i] << " of " << reference.seconds << " s, signal " << number << ": "
+                   << err);
     if (status == 0) continue;  // finished before the signal
     REQUIRE(status == kInterruptedExit);
     ++stopped;
@@ -190,7 +200,8 @@ TEST_CASE("SIGINT or SIGTERM stops at a step, exits 3 with one line, and --resum
     CHECK(error_lines(err).size() == 1);
     CHECK(err.find(number == SIGINT ? "SIGINT" : "SIGTERM") != std::string::npos);
     CHECK(err.find("--resume") != std::string::npos);
-    if (err.find(", batch ") != std::string::npos && err.find(", batch 0 ") == std::string::npos) ++mid_epoch;
+    if (err.find(", batch ") != std::string::npos && err.find(", batch 0 ") == std::string::npos)
+      ++mid_epoch;
     CHECK(temporaries(out).empty());
     const auto resumed = dae_mnist(train_args(out, 3) + " --resume");
     INFO("resume: " << resumed.err);
@@ -224,10 +235,13 @@ TEST_CASE("A second Ctrl-C kills at once; what was saved stays whole", "[signal]
   }
 }
 
-TEST_CASE("SIGINT during run's steps after training: exit 3, and run --resume finishes the pipeline", "[signal]") {
+TEST_CASE(
+    "SIGINT during run's steps after training: exit 3, and run --resume finishes the pipeline",
+    "[signal]") {
   const auto out = work_dir() / "pipeline";
   const auto straight = work_dir() / "pipeline_straight";
-  const std::string flags = " --data " + dataset().string() + " --epochs 1" + kTrain + " --n-init 3 --restarts 2";
+  const std::string flags =
+      " --data " + dataset().string() + " --epochs 1" + kTrain + " --n-init 3 --restarts 2";
   const auto start = Clock::now();
   REQUIRE(dae_mnist("run --out " + straight.string() + flags).exit_code == 0);
   const double whole = seconds_since(start);
@@ -269,7 +283,8 @@ TEST_CASE("SIGKILL at any moment leaves the last checkpoint whole and resumable"
     run.signal(SIGKILL);
     if (run.wait() != -SIGKILL) continue;
     ++killed;
-    if (!fs::exists(out / "training_state.safetensors")) continue;  // killed before the first checkpoint
+    if (!fs::exists(out / "training_state.safetensors"))
+      continue;  // killed before the first checkpoint
     // The state on disk is always a whole one, and the lock of the dead run does not block.
     CHECK_NOTHROW(dae::io::read_safetensors(out / "training_state.safetensors"));
     std::ofstream(out / ".model.safetensors.tmp.k1Lled") << "what a killed write leaves";
@@ -282,13 +297,15 @@ TEST_CASE("SIGKILL at any moment leaves the last checkpoint whole and resumable"
   CHECK(killed >= 5);
 }
 
-TEST_CASE("A second train on the same --out refuses with one line; neither run is damaged", "[lock]") {
+TEST_CASE("A second train on the same --out refuses with one line; neither run is damaged",
+          "[lock]") {
   const auto& reference = straight_run();
   const auto out = work_dir() / "locked";
   fs::remove_all(out);
   Spawned first(train_args(out, 3));
   const auto deadline = Clock::now() + std::chrono::seconds(30);
-  while (!fs::exists(out / "reconstructions") && Clock::now() < deadline) sleep_for(0.002);  // made under the lock
+  while (!fs::exists(out / "reconstructions") && Clock::now() < deadline)
+    sleep_for(0.002);  // made under the lock
   const auto second = dae_mnist(train_args(out, 3));
   const auto resuming = dae_mnist(train_args(out, 3) + " --resume");
   REQUIRE(first.wait() == 0);
@@ -299,7 +316,8 @@ TEST_CASE("A second train on the same --out refuses with one line; neither run i
   require_same_run(out, reference.out);
 }
 
-TEST_CASE("A file-size limit (EFBIG) gives one line naming the file and keeps the previous files", "[disk]") {
+TEST_CASE("A file-size limit (EFBIG) gives one line naming the file and keeps the previous files",
+          "[disk]") {
   const auto out = trained("size_limited", 1);
   const auto state = bytes_of(out / "training_state.safetensors");
   const auto model = bytes_of(out / "model.safetensors");
@@ -307,7 +325,8 @@ TEST_CASE("A file-size limit (EFBIG) gives one line naming the file and keeps th
   // POSIX shell's `ulimit -f` (std::system's /bin/sh): every other file fits, the state does not.
   const auto limit_blocks = (model.size() + 4096) / 512;
   REQUIRE(limit_blocks * 512 < state.size());
-  const auto r = dae_mnist_in_shell("ulimit -f " + std::to_string(limit_blocks) + ";", train_args(out, 2) + " --resume");
+  const auto r = dae_mnist_in_shell("ulimit -f " + std::to_string(limit_blocks) + ";",
+                                    train_args(out, 2) + " --resume");
   expect_failure(r, 1, "training_state.safetensors");
   CHECK(r.err.find("File too large") != std::string::npos);
   CHECK(bytes_of(out / "training_state.safetensors") == state);
@@ -317,11 +336,14 @@ TEST_CASE("A file-size limit (EFBIG) gives one line naming the file and keeps th
   CHECK(resumed.exit_code == 0);
 }
 
-TEST_CASE("Diverging training stops naming the epoch, batch and tensor, and saves nothing non-finite", "[diverge]") {
+TEST_CASE(
+    "Diverging training stops naming the epoch, batch and tensor, and saves nothing non-finite",
+    "[diverge]") {
   SECTION("a learning rate far too large") {
     const auto out = work_dir() / "lr10";
     fs::remove_all(out);
-    const auto r = dae_mnist("train --data " + dataset().string() + " --out " + out.string() + " --epochs 3 --lr 10" + kTrain);
+    const auto r = dae_mnist("train --data " + dataset().string() + " --out " + out.string() +
+                             " --epochs 3 --lr 10" + kTrain);
     expect_failure(r, 1, "training diverged at epoch ");
     CHECK(r.err.find(" holds non-finite values") != std::string::npos);
     CHECK(r.err.find("try a smaller --lr") != std::string::npos);
@@ -337,7 +359,8 @@ TEST_CASE("Diverging training stops naming the epoch, batch and tensor, and save
     const auto out = trained("poisoned", 1);
     auto file = dae::io::read_safetensors(out / "training_state.safetensors");
     // A finite but enormous first moment over a zero second moment: Adam's step overflows.
-    for (const auto& [suffix, value] : {std::pair<std::string, float>{".exp_avg", 3e38f}, {".exp_avg_sq", 0.0f}}) {
+    for (const auto& [suffix, value] :
+         {std::pair<std::string, float>{".exp_avg", 3e38f}, {".exp_avg_sq", 0.0f}}) {
       auto& moment = file.tensors.at("optimizer.decoder.decoder_lin.0.weight" + suffix);
       std::vector<float> values(moment.values<float>().size(), value);
       moment = dae::io::make_tensor<float>(moment.shape, values);
@@ -346,7 +369,9 @@ TEST_CASE("Diverging training stops naming the epoch, batch and tensor, and save
     const auto state = bytes_of(out / "training_state.safetensors");
     const auto model = bytes_of(out / "model.safetensors");
     const auto r = dae_mnist(train_args(out, 2) + " --resume");
-    expect_failure(r, 1, "training diverged at epoch 2, batch 1 of 38: decoder.decoder_lin.0.weight holds non-finite values");
+    expect_failure(r, 1,
+                   "training diverged at epoch 2, batch 1 of 38: decoder.decoder_lin.0.weight "
+                   "holds non-finite values");
     CHECK(bytes_of(out / "training_state.safetensors") == state);
     CHECK(bytes_of(out / "model.safetensors") == model);
   }
@@ -358,7 +383,8 @@ TEST_CASE("Diverging training stops naming the epoch, batch and tensor, and save
     values[2] = -1.0f;  // its square root is NaN
     moment = dae::io::make_tensor<float>(moment.shape, values);
     dae::io::write_safetensors(out / "training_state.safetensors", file);
-    expect_failure(dae_mnist(train_args(out, 2) + " --resume"), 1, "optimizer.decoder.decoder_lin.0.weight.exp_avg_sq");
+    expect_failure(dae_mnist(train_args(out, 2) + " --resume"), 1,
+                   "optimizer.decoder.decoder_lin.0.weight.exp_avg_sq");
   }
   SECTION("a state file holding NaN is refused before training") {
     const auto out = trained("nan_state", 1);
@@ -368,11 +394,13 @@ TEST_CASE("Diverging training stops naming the epoch, batch and tensor, and save
     values[5] = std::numeric_limits<float>::quiet_NaN();
     bias = dae::io::make_tensor<float>(bias.shape, values);
     dae::io::write_safetensors(out / "training_state.safetensors", file);
-    expect_failure(dae_mnist(train_args(out, 2) + " --resume"), 1, "model.encoder.encoder_lin.0.bias");
+    expect_failure(dae_mnist(train_args(out, 2) + " --resume"), 1,
+                   "model.encoder.encoder_lin.0.bias");
   }
 }
 
-TEST_CASE("A full disk: one line naming the file, no temporary left, the last checkpoint kept", "[mount]") {
+TEST_CASE("A full disk: one line naming the file, no temporary left, the last checkpoint kept",
+          "[mount]") {
   const auto source = trained("before_full", 1);
   std::size_t used = 0;
   for (const auto& entry : fs::recursive_directory_iterator(source)) {
@@ -398,7 +426,8 @@ TEST_CASE("A full disk: one line naming the file, no temporary left, the last ch
   REQUIRE(resumed.exit_code == 0);
   const auto straight = trained("after_full_straight", 2);
   CHECK(bytes_of(out / "model.safetensors") == bytes_of(straight / "model.safetensors"));
-  CHECK(bytes_of(out / "training_state.safetensors") == bytes_of(straight / "training_state.safetensors"));
+  CHECK(bytes_of(out / "training_state.safetensors") ==
+        bytes_of(straight / "training_state.safetensors"));
 
   // A read-only folder is found before any training, and nothing in it changes.
   REQUIRE(tmpfs.remount(MS_RDONLY, "size=64m"));

@@ -1,6 +1,6 @@
-// Tests of examples/dae_mnist/plot.hpp (the PNG charts of dae_mnist): each chart renders to a PNG of the expected size whose pixels contain
-// the series/class colours, and bad input is an error. Set DAE_KEEP_PICTURES=<dir> to keep the
-// rendered charts for a look.
+// Tests of examples/dae_mnist/plot.hpp (the PNG charts of dae_mnist): each chart renders to a PNG
+// of the expected size whose pixels contain the series/class colours, and bad input is an error.
+// Set DAE_KEEP_PICTURES=<dir> to keep the rendered charts for a look.
 #include "plot.hpp"
 
 #include <cmath>
@@ -73,7 +73,8 @@ TEST_CASE("plot: scatter plot coloured by class", "[io][plot]") {
   for (const auto& c : dae_mnist::plot::kClassColours) CHECK(has_colour(im, c));
   keep(im, "scatter.png");
   const std::vector<std::uint8_t> u8(cls.begin(), cls.end());
-  CHECK(dae_mnist::plot::scatter_plot(pts, 3, std::span<const std::uint8_t>(u8), opt, 0, 2).width == 600);
+  CHECK(dae_mnist::plot::scatter_plot(pts, 3, std::span<const std::uint8_t>(u8), opt, 0, 2).width ==
+        600);
   cls[5] = 10;
   require_error([&] { dae_mnist::plot::scatter_plot(pts, 3, cls, opt); }, {"class 10", "index 5"});
   require_error([&] { dae_mnist::plot::scatter_plot(pts, 2, cls, opt); }, {"scatter plot"});
@@ -82,7 +83,8 @@ TEST_CASE("plot: scatter plot coloured by class", "[io][plot]") {
 TEST_CASE("plot: heatmap of a confusion matrix", "[io][plot]") {
   std::vector<std::int64_t> m(100, 0);
   for (int r = 0; r < 10; ++r)
-    for (int c = 0; c < 10; ++c) m[static_cast<std::size_t>(r * 10 + c)] = r == c ? 5000 + 97 * r : (r * 7 + c * 3) % 40;
+    for (int c = 0; c < 10; ++c)
+      m[static_cast<std::size_t>(r * 10 + c)] = r == c ? 5000 + 97 * r : (r * 7 + c * 3) % 40;
   const dae_mnist::plot::ChartOptions opt{0, 0, "Confusion", "cluster", "digit"};
   const Image im = dae_mnist::plot::heatmap(m, 10, 10, opt);
   CHECK(im.width > 10 * 30);

@@ -65,14 +65,19 @@ frame.addEventListener('load', () => {
 </script></body></html>
 )";
 
-bool have_chromium() { return std::system("command -v chromium > /dev/null 2>&1") == 0; }
+bool have_chromium() {
+  return std::system("command -v chromium > /dev/null 2>&1") == 0;
+}
 
 /// Headless Chromium on a file:// URL with `flags`; its stdout and stderr into files of `dir`.
-void chromium(const std::string& flags, const fs::path& page, const fs::path& out, const fs::path& log) {
+void chromium(const std::string& flags, const fs::path& page, const fs::path& out,
+              const fs::path& log) {
   // --no-sandbox: Chromium refuses to run as root otherwise (CI runs as root).
-  const std::string command = "timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
-                              "--no-first-run --enable-logging=stderr --v=0 " + flags + " 'file://" +
-                              fs::absolute(page).string() + "' > '" + out.string() + "' 2> '" + log.string() + "'";
+  const std::string command =
+      "timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
+      "--no-first-run --enable-logging=stderr --v=0 " +
+      flags + " 'file://" + fs::absolute(page).string() + "' > '" + out.string() + "' 2> '" +
+      log.string() + "'";
   INFO(command);
   REQUIRE(std::system(command.c_str()) == 0);
 }
@@ -81,14 +86,18 @@ std::string between(const std::string& text, const std::string& open, const std:
   const auto start = text.find(open);
   if (start == std::string::npos) return "";
   const auto end = text.find(close, start + open.size());
-  return text.substr(start + open.size(), end == std::string::npos ? std::string::npos : end - start - open.size());
+  return text.substr(start + open.size(),
+                     end == std::string::npos ? std::string::npos : end - start - open.size());
 }
 
 }  // namespace
 
-TEST_CASE("report.html opens in headless Chromium: no console message, every picture and chart drawn", "[cli][browser]") {
+TEST_CASE(
+    "report.html opens in headless Chromium: no console message, every picture and chart drawn",
+    "[cli][browser]") {
   if (!have_chromium()) {
-    std::printf("skipped: no chromium on this machine (scripts/setup.sh --with-chromium installs it)\n");
+    std::printf(
+        "skipped: no chromium on this machine (scripts/setup.sh --with-chromium installs it)\n");
     std::exit(77);
   }
   const fs::path dir = DAE_REPORT_BROWSER_DIR;
@@ -112,9 +121,10 @@ TEST_CASE("report.html opens in headless Chromium: no console message, every pic
   checker.replace(checker.find("REPORT"), 6, "file://" + (run / "report.html").string());
   const auto checker_page = dir / "check.html";
   std::ofstream(checker_page) << checker;
-  chromium("--allow-file-access-from-files --virtual-time-budget=20000 --dump-dom", checker_page, dir / "dom.html",
-           dir / "chromium_check.log");
-  const std::string verdict = between(read_text(dir / "dom.html"), "<pre id=\"verdict\">", "</pre>");
+  chromium("--allow-file-access-from-files --virtual-time-budget=20000 --dump-dom", checker_page,
+           dir / "dom.html", dir / "chromium_check.log");
+  const std::string verdict =
+      between(read_text(dir / "dom.html"), "<pre id=\"verdict\">", "</pre>");
   std::printf("checker: %s\n", verdict.c_str());
   CHECK(verdict.starts_with("OK: "));
   std::istringstream log(read_text(dir / "chromium_check.log"));
@@ -127,8 +137,8 @@ TEST_CASE("report.html opens in headless Chromium: no console message, every pic
   // (2) A screenshot of the page itself, for whoever reads the test log.
   const auto shot = dir / "report.png";
   fs::remove(shot);
-  chromium("--virtual-time-budget=20000 --window-size=1200,4400 --screenshot=" + shot.string(), run / "report.html",
-           dir / "chromium_shot.out", dir / "chromium_shot.log");
+  chromium("--virtual-time-budget=20000 --window-size=1200,4400 --screenshot=" + shot.string(),
+           run / "report.html", dir / "chromium_shot.out", dir / "chromium_shot.log");
   REQUIRE(fs::exists(shot));
   CHECK(fs::file_size(shot) > 20000);
   std::printf("screenshot: %s\n", shot.c_str());

@@ -35,8 +35,10 @@ TEST_CASE("svg: nice ticks and numbers", "[cli][svg]") {
 }
 
 TEST_CASE("svg: loss curves, a dot per finite point with its value on hover", "[cli][svg]") {
-  std::vector<svg::Series> series{{"train", {1, 2, 3}, {0.05, 0.03, 0.025}}, {"validation", {1, 2, 3}, {0.06, NAN, 0.03}}};
-  const auto chart = svg::line_chart(series, {.title = "MSE <loss>", .x_label = "epoch", .y_label = "loss"});
+  std::vector<svg::Series> series{{"train", {1, 2, 3}, {0.05, 0.03, 0.025}},
+                                  {"validation", {1, 2, 3}, {0.06, NAN, 0.03}}};
+  const auto chart =
+      svg::line_chart(series, {.title = "MSE <loss>", .x_label = "epoch", .y_label = "loss"});
   CHECK(chart.starts_with("<svg class=\"chart line-chart\""));
   CHECK(occurrences(chart, "<polyline") == 2);
   CHECK(occurrences(chart, "<title>") == 5);  // the NaN is left out
@@ -57,11 +59,13 @@ TEST_CASE("svg: scatter plot draws every point, classes interleaved, with a lege
     plane.push_back(static_cast<float>(std::sin(i * 0.01) * (1 + i % 10)));
     classes.push_back(i % 10);
   }
-  const auto chart = svg::scatter_plot(plane, classes, {.title = "codes", .x_label = "PC1", .y_label = "PC2"}, 100);
+  const auto chart = svg::scatter_plot(plane, classes,
+                                       {.title = "codes", .x_label = "PC1", .y_label = "PC2"}, 100);
   CHECK(occurrences(chart, "h0") == 2500);
   CHECK(occurrences(chart, "<path ") == 10 * 3);  // 250 points a class, chunks of 100
   // Interleaved: the second chunk of digit 0 comes after the first chunk of digit 9.
-  CHECK(chart.find("data-digit=\"9\"") < chart.find("data-digit=\"0\"", chart.find("data-digit=\"0\"") + 1));
+  CHECK(chart.find("data-digit=\"9\"") <
+        chart.find("data-digit=\"0\"", chart.find("data-digit=\"0\"") + 1));
   CHECK(chart.find("9  (250)") != std::string::npos);
   classes[7] = 10;
   require_error([&] { (void)svg::scatter_plot(plane, classes, {}); }, {"class 10", "index 7"});
@@ -73,10 +77,13 @@ TEST_CASE("svg: confusion heatmap, a cell per count with its share of the row", 
   std::vector<std::int64_t> m(100, 0);
   for (int r = 0; r < 10; ++r) m[static_cast<std::size_t>(r * 10 + r)] = 90;
   m[5 * 10 + 3] = 10;
-  const auto chart = svg::heatmap(m, 10, 10, {.title = "confusion", .x_label = "predicted digit", .y_label = "digit"});
+  const auto chart = svg::heatmap(
+      m, 10, 10, {.title = "confusion", .x_label = "predicted digit", .y_label = "digit"});
   CHECK(occurrences(chart, "<rect ") == 100);
-  CHECK(chart.find("<title>digit 5, predicted digit 3: 10 (10.0 % of digit 5)</title>") != std::string::npos);
-  CHECK(chart.find("fill=\"#1f77b4\"") != std::string::npos);  // a whole row in one cell: the full colour
+  CHECK(chart.find("<title>digit 5, predicted digit 3: 10 (10.0 % of digit 5)</title>") !=
+        std::string::npos);
+  CHECK(chart.find("fill=\"#1f77b4\"") !=
+        std::string::npos);  // a whole row in one cell: the full colour
   require_error([&] { (void)svg::heatmap(m, 10, 9, {}); }, {"heatmap"});
   m[3] = -1;
   require_error([&] { (void)svg::heatmap(m, 10, 10, {}); }, {"negative"});

@@ -273,32 +273,41 @@ TEST_CASE("graph_cluster is deterministic for a seed and for 1, 2 and 3 threads"
   }
   // The kept restart has the highest modularity of the last round (on the consensus graph it ran
   // on); the modularity reported is that of the labels on the kNN graph itself.
-  CHECK(reference.restart_modularity[static_cast<std::size_t>(reference.best_restart)] ==
-        *std::max_element(reference.restart_modularity.begin(), reference.restart_modularity.end()));
+  CHECK(
+      reference.restart_modularity[static_cast<std::size_t>(reference.best_restart)] ==
+      *std::max_element(reference.restart_modularity.begin(), reference.restart_modularity.end()));
   const auto knn = dae::cluster::knn_graph(points, 4, o.neighbors, o.weights);
-  CHECK(reference.modularity == Approx(dae::cluster::modularity(knn, reference.labels, 5, o.resolution)).epsilon(1e-12));
+  CHECK(reference.modularity ==
+        Approx(dae::cluster::modularity(knn, reference.labels, 5, o.resolution)).epsilon(1e-12));
   // Without consensus rounds, the kept restart's own modularity is the one reported.
   o.consensus_rounds = 0;
   const auto plain = dae::cluster::graph_cluster(points, 4, o);
-  CHECK(plain.modularity == *std::max_element(plain.restart_modularity.begin(), plain.restart_modularity.end()));
+  CHECK(plain.modularity ==
+        *std::max_element(plain.restart_modularity.begin(), plain.restart_modularity.end()));
 }
 
-TEST_CASE("graph_cluster's consensus rounds: checked options, and a round changes the graph the restarts see",
-          "[cluster][graph]") {
+TEST_CASE(
+    "graph_cluster's consensus rounds: checked options, and a round changes the graph the restarts "
+    "see",
+    "[cluster][graph]") {
   dae::Rng rng(4);
   std::vector<float> points(2000 * 4);
   for (std::size_t i = 0; i < 2000; ++i)
-    for (std::size_t d = 0; d < 4; ++d) points[i * 4 + d] = static_cast<float>(rng.normal() + 2.0 * static_cast<double>((i % 5) == d));
+    for (std::size_t d = 0; d < 4; ++d)
+      points[i * 4 + d] =
+          static_cast<float>(rng.normal() + 2.0 * static_cast<double>((i % 5) == d));
   auto o = options_for(5);
   o.micro_clusters = 40;
   for (const int bad : {-1, 101}) {
     o.consensus_rounds = bad;
-    CHECK_THROWS_WITH(dae::cluster::graph_cluster(points, 4, o), Catch::Contains("consensus_rounds"));
+    CHECK_THROWS_WITH(dae::cluster::graph_cluster(points, 4, o),
+                      Catch::Contains("consensus_rounds"));
   }
   o.consensus_rounds = 1;
   for (const double bad : {-0.1, 1.0, std::nan("")}) {
     o.consensus_threshold = bad;
-    CHECK_THROWS_WITH(dae::cluster::graph_cluster(points, 4, o), Catch::Contains("consensus_threshold"));
+    CHECK_THROWS_WITH(dae::cluster::graph_cluster(points, 4, o),
+                      Catch::Contains("consensus_threshold"));
   }
   o.consensus_threshold = 0.3;
   // On overlapping blobs the restarts of the first round disagree; the consensus graph gives the
@@ -310,7 +319,8 @@ TEST_CASE("graph_cluster's consensus rounds: checked options, and a round change
   // The consensus graph keeps the edges the restarts agree on and all but drops the others, so
   // partitions score higher on it than any did on the kNN graph (measured: 0.739-0.765 against
   // at most 0.727); restarts that ran on the kNN graph again would not.
-  const double best_first = *std::max_element(first.restart_modularity.begin(), first.restart_modularity.end());
+  const double best_first =
+      *std::max_element(first.restart_modularity.begin(), first.restart_modularity.end());
   for (const double m : second.restart_modularity) CHECK(m > best_first);
 }
 

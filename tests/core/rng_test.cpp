@@ -1,19 +1,19 @@
 // dae/rng.hpp: Philox4x32-10 against the official known-answer vectors, the layout of the
 // sequential stream over it, resuming from Rng::State, and the distributions built on top
-// (below(), uniform(), normal(), and the input noise's float normal_at()). Everything random in dae (initialisation, splits,
-// noise, k-means seeding) comes from here, so a silent change would move every result.
-#include <catch2/catch.hpp>
+// (below(), uniform(), normal(), and the input noise's float normal_at()). Everything random in dae
+// (initialisation, splits, noise, k-means seeding) comes from here, so a silent change would move
+// every result.
+#include "dae/rng.hpp"
 
 #include <algorithm>
 #include <array>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <numbers>
 #include <utility>
 #include <vector>
-
-#include "dae/rng.hpp"
 
 using dae::Rng;
 
@@ -42,10 +42,12 @@ constexpr std::array<PhiloxKat, 3> kPhiloxKats{{
 
 /// The block Rng(seed, stream) reads at 32-bit position 4*block: counter = (block, stream) as
 /// little-endian 32-bit words, key = seed.
-std::array<std::uint32_t, 4> block_of(std::uint64_t seed, std::uint64_t stream, std::uint64_t block) {
-  return dae::philox4x32({static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32),
-                          static_cast<std::uint32_t>(stream), static_cast<std::uint32_t>(stream >> 32)},
-                         {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
+std::array<std::uint32_t, 4> block_of(std::uint64_t seed, std::uint64_t stream,
+                                      std::uint64_t block) {
+  return dae::philox4x32(
+      {static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32),
+       static_cast<std::uint32_t>(stream), static_cast<std::uint32_t>(stream >> 32)},
+      {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
 }
 
 }  // namespace
@@ -141,7 +143,8 @@ TEST_CASE("below(bound) stays below the bound and is roughly uniform", "[rng]") 
     saw_upper_half = saw_upper_half || value >= (std::uint64_t{1} << 62);
   }
   CHECK(saw_upper_half);
-  CHECK(rng.below(std::numeric_limits<std::uint64_t>::max()) < std::numeric_limits<std::uint64_t>::max());
+  CHECK(rng.below(std::numeric_limits<std::uint64_t>::max()) <
+        std::numeric_limits<std::uint64_t>::max());
 
   // Chi-square goodness of fit over 10 bins (a bound that is not a power of two): with 9 degrees
   // of freedom, P(chi2 > 33.7) < 1e-4, so a fair generator passes and a biased one (a modulo
@@ -185,9 +188,11 @@ TEST_CASE("normal() has mean 0, variance 1 and normal tails", "[rng]") {
   CHECK(std::abs(static_cast<double>(beyond_two) / kDraws - 0.0455) < 0.0025);
 }
 
-TEST_CASE("normal_at(seed, stream, i) is element i % 4 of the float Box-Muller of block i / 4", "[rng]") {
+TEST_CASE("normal_at(seed, stream, i) is element i % 4 of the float Box-Muller of block i / 4",
+          "[rng]") {
   for (const std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{0x9e3779b97f4a7c15ull}}) {
-    for (const std::uint64_t stream : {std::uint64_t{0}, std::uint64_t{3}, std::uint64_t{1} << 40}) {
+    for (const std::uint64_t stream :
+         {std::uint64_t{0}, std::uint64_t{3}, std::uint64_t{1} << 40}) {
       // Near 0 and far away (block index above 2^32): the same definition.
       for (const std::uint64_t start : {std::uint64_t{0}, (std::uint64_t{1} << 34) - 8}) {
         for (std::uint64_t i = start; i < start + 64; ++i) {
@@ -213,7 +218,8 @@ TEST_CASE("the float Box-Muller is the double one within float rounding", "[rng]
     const double angle = 2.0 * std::numbers::pi * static_cast<double>(b >> 6) / 67108864.0;
     const double radius = std::sqrt(-2.0 * std::log(u1));
     const auto pair = dae::box_muller_float(a, b);
-    worst = std::max({worst, std::abs(pair[0] - radius * std::cos(angle)), std::abs(pair[1] - radius * std::sin(angle))});
+    worst = std::max({worst, std::abs(pair[0] - radius * std::cos(angle)),
+                      std::abs(pair[1] - radius * std::sin(angle))});
   }
   INFO("largest difference " << worst);
   CHECK(worst < 2e-6);
@@ -242,13 +248,16 @@ TEST_CASE("normal_at has mean 0, variance 1 and the normal distribution function
   double d = 0;
   for (int i = 0; i < kDraws; ++i) {
     const double phi = 0.5 * std::erfc(-draws[static_cast<std::size_t>(i)] / std::numbers::sqrt2);
-    d = std::max({d, std::abs(phi - static_cast<double>(i) / kDraws), std::abs(phi - static_cast<double>(i + 1) / kDraws)});
+    d = std::max({d, std::abs(phi - static_cast<double>(i) / kDraws),
+                  std::abs(phi - static_cast<double>(i + 1) / kDraws)});
   }
   INFO("KS distance " << d);
   CHECK(d < 1.63 / std::sqrt(static_cast<double>(kDraws)));
   // The tails: fractions beyond 2, 3 and 4 standard deviations, within 5 standard errors.
-  for (const auto& [bound, expected] : {std::pair{2.0, 0.0455003}, std::pair{3.0, 0.0026998}, std::pair{4.0, 6.334e-5}}) {
-    const auto beyond = std::count_if(draws.begin(), draws.end(), [b = bound](double x) { return std::abs(x) > b; });
+  for (const auto& [bound, expected] :
+       {std::pair{2.0, 0.0455003}, std::pair{3.0, 0.0026998}, std::pair{4.0, 6.334e-5}}) {
+    const auto beyond = std::count_if(draws.begin(), draws.end(),
+                                      [b = bound](double x) { return std::abs(x) > b; });
     const double fraction = static_cast<double>(beyond) / kDraws;
     INFO("beyond " << bound << ": " << fraction << ", expected " << expected);
     CHECK(std::abs(fraction - expected) < 5 * std::sqrt(expected / kDraws));
@@ -257,7 +266,8 @@ TEST_CASE("normal_at has mean 0, variance 1 and the normal distribution function
   // block, same or other Box-Muller pair) is within 5 standard errors of 0.
   double lag = 0;
   for (int i = 0; i + 1 < kDraws; ++i) {
-    lag += dae::normal_at(3, 5, static_cast<std::uint64_t>(i)) * dae::normal_at(3, 5, static_cast<std::uint64_t>(i) + 1);
+    lag += dae::normal_at(3, 5, static_cast<std::uint64_t>(i)) *
+           dae::normal_at(3, 5, static_cast<std::uint64_t>(i) + 1);
   }
   CHECK(std::abs(lag / kDraws) < 5 / std::sqrt(static_cast<double>(kDraws)));
 }
@@ -276,13 +286,15 @@ TEST_CASE("box_muller maps its extreme inputs to finite values", "[rng]") {
   CHECK(zero[1] == 0.0);
 }
 
-TEST_CASE("box_muller_float's extremes: radius 0, the largest radius, the four quadrant edges", "[rng]") {
+TEST_CASE("box_muller_float's extremes: radius 0, the largest radius, the four quadrant edges",
+          "[rng]") {
   for (const std::uint32_t b : {0u, 12345u, 0x40000000u, 0x80000000u, 0xC0000000u, 0xffffffffu}) {
     const auto zero = dae::box_muller_float(0xffffffffu, b);  // u1 = 1
     CHECK(std::abs(zero[0]) == 0.0f);
     CHECK(std::abs(zero[1]) == 0.0f);
     const auto largest = dae::box_muller_float(0u, b);  // u1 = 2^-24
-    CHECK(std::hypot(largest[0], largest[1]) == Approx(std::sqrt(48 * std::log(2.0))).epsilon(1e-6));
+    CHECK(std::hypot(largest[0], largest[1]) ==
+          Approx(std::sqrt(48 * std::log(2.0))).epsilon(1e-6));
   }
   // Angle 0, pi/2, pi, 3 pi/2 at the quadrant edges: (r, 0), (0, r), (-r, 0), (0, -r).
   const float r = dae::box_muller_float(0u, 0u)[0];

@@ -3,12 +3,12 @@
 // -fopenmp (see CMakeLists.txt) because that is the build in which Eigen would fork an OpenMP
 // team inside every task of the pool: a 4.9x slower epoch with bit-identical results, which only
 // a test of the configuration itself can catch.
-#include <Eigen/Core>
-#include <catch2/catch.hpp>
 #include <dirent.h>
-
-#include <atomic>
 #include <omp.h>
+
+#include <Eigen/Core>
+#include <atomic>
+#include <catch2/catch.hpp>
 
 #include "dae/autoencoder.hpp"
 #include "dae/backend/cpu/parallel.hpp"
@@ -30,7 +30,8 @@ int process_threads() {
 
 }  // namespace
 
-TEST_CASE("By default Eigen runs single-threaded inside dae and no OpenMP team is ever started", "[threads]") {
+TEST_CASE("By default Eigen runs single-threaded inside dae and no OpenMP team is ever started",
+          "[threads]") {
   // Eigen would use every core here: the build has OpenMP and nobody has called setNbThreads.
   REQUIRE(omp_get_max_threads() >= 1);
   dae::Autoencoder<4> model(3);
@@ -44,9 +45,8 @@ TEST_CASE("By default Eigen runs single-threaded inside dae and no OpenMP team i
   CHECK(Eigen::nbThreads() == 1);
 
   std::atomic<int> eigen_threads_in_tasks{0};
-  dae::detail::parallel_ranges(8, [&](Eigen::Index, Eigen::Index) {
-    eigen_threads_in_tasks.fetch_add(Eigen::nbThreads());
-  });
+  dae::detail::parallel_ranges(
+      8, [&](Eigen::Index, Eigen::Index) { eigen_threads_in_tasks.fetch_add(Eigen::nbThreads()); });
   CHECK(eigen_threads_in_tasks.load() == std::min(8, dae::threads()));
 
   // The pool's workers and this thread, nothing else: libgomp starts its team lazily, at the

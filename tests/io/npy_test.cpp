@@ -1,19 +1,21 @@
 // Tests of dae/io/npy.hpp: NumPy-identical writing, round trips of every dtype, version 2.0
 // reading, and the strict header parser's rejections.
 #include "dae/io/npy.hpp"
-#include "dae/io/safetensors.hpp"
 
 #include <array>
 
+#include "dae/io/safetensors.hpp"
 #include "io/test_util.hpp"
 
-using dae::io::RawTensor;
 using dae::io::DType;
+using dae::io::RawTensor;
 using namespace dae::test;
 
 namespace {
 
-RawTensor parse(const Bytes& b) { return dae::io::parse_npy(b, "a.npy"); }
+RawTensor parse(const Bytes& b) {
+  return dae::io::parse_npy(b, "a.npy");
+}
 
 // A version-1.0 file from a header dict text (padded to 64 like NumPy) and data bytes.
 Bytes npy_image(std::string dict, const Bytes& data, int major = 1) {
@@ -107,12 +109,13 @@ TEST_CASE("npy: file round trips of every dtype", "[io][npy]") {
 TEST_CASE("npy: versions 2.0 and 3.0, double quotes and '<u1' are read", "[io][npy]") {
   const Bytes data = bytes_of({1, 2, 3, 4});
   for (const int major : {2, 3}) {
-    const RawTensor a =
-        parse(npy_image("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }", data, major));
+    const RawTensor a = parse(
+        npy_image("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }", data, major));
     CHECK(a.shape == std::vector<std::int64_t>{2, 2});
     CHECK(a.values<std::uint8_t>() == std::vector<std::uint8_t>{1, 2, 3, 4});
   }
-  const RawTensor b = parse(npy_image("{\"shape\": (4,), \"descr\": \"<u1\", \"fortran_order\": False}", data));
+  const RawTensor b =
+      parse(npy_image("{\"shape\": (4,), \"descr\": \"<u1\", \"fortran_order\": False}", data));
   CHECK(b.dtype == DType::U8);
   CHECK(b.numel() == 4);
 }
@@ -183,11 +186,13 @@ TEST_CASE("npy: the reader rejects every malformed file", "[io][npy]") {
 TEST_CASE("npy: one RawTensor for .npy and safetensors", "[io][npy]") {
   // What one format reads, the other writes: the tensor passes through unchanged.
   const std::array<std::int32_t, 6> v{1, -2, 3, -4, 5, -6};
-  const RawTensor read = parse(dae::io::serialize_npy(dae::io::make_tensor<std::int32_t>({3, 2}, v)));
+  const RawTensor read =
+      parse(dae::io::serialize_npy(dae::io::make_tensor<std::int32_t>({3, 2}, v)));
   dae::io::SafetensorsFile file;
   file.tensors["t"] = read;
   const RawTensor back =
-      dae::io::parse_safetensors(dae::io::serialize_safetensors(file), "t.safetensors").tensors.at("t");
+      dae::io::parse_safetensors(dae::io::serialize_safetensors(file), "t.safetensors")
+          .tensors.at("t");
   CHECK(back.dtype == DType::I32);
   CHECK(back.shape == read.shape);
   CHECK(back.data == read.data);

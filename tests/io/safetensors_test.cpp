@@ -131,13 +131,27 @@ TEST_CASE("safetensors: writer matches the official library byte for byte", "[io
     for (int c = 1; c < 0x80; ++c) {
       name += static_cast<char>(c);
       switch (c) {
-        case '"': expected += "\\\""; break;
-        case '\\': expected += "\\\\"; break;
-        case 0x08: expected += "\\b"; break;
-        case 0x09: expected += "\\t"; break;
-        case 0x0a: expected += "\\n"; break;
-        case 0x0c: expected += "\\f"; break;
-        case 0x0d: expected += "\\r"; break;
+        case '"':
+          expected += "\\\"";
+          break;
+        case '\\':
+          expected += "\\\\";
+          break;
+        case 0x08:
+          expected += "\\b";
+          break;
+        case 0x09:
+          expected += "\\t";
+          break;
+        case 0x0a:
+          expected += "\\n";
+          break;
+        case 0x0c:
+          expected += "\\f";
+          break;
+        case 0x0d:
+          expected += "\\r";
+          break;
         default:
           if (c < 0x20) {
             static constexpr char hex[] = "0123456789abcdef";
@@ -160,11 +174,13 @@ TEST_CASE("safetensors: writer matches the official library byte for byte", "[io
   }
 }
 
-TEST_CASE("safetensors: writer refuses names and metadata that are not UTF-8", "[io][safetensors]") {
+TEST_CASE("safetensors: writer refuses names and metadata that are not UTF-8",
+          "[io][safetensors]") {
   // Ill-formed: a stray continuation-range byte, an overlong NUL, a surrogate, past U+10FFFF,
   // a truncated sequence.
   const std::array<float, 1> one{1};
-  for (const std::string bad : {"\xff", "a\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "x\xe2\x82"}) {
+  for (const std::string bad :
+       {"\xff", "a\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "x\xe2\x82"}) {
     SafetensorsFile named;
     named.tensors[bad] = dae::io::make_tensor<float>({1}, one);
     require_error([&] { (void)dae::io::serialize_safetensors(named); }, {"invalid tensor name"});

@@ -45,10 +45,10 @@ void check_against_pytorch(const std::string& name) {
   layer.bias.grad.setZero();
   layer.backward(x, dy, &dx);
   require_close(dx.matrix(), f.floats("dx"), kRtol, kAtol, name + " dx");
-  require_close(layer.weight.grad, f.floats("dweight"), kRtol, mean_scaled_atol(f.floats("dweight"), kRtol),
-                name + " dweight");
-  require_close(layer.bias.grad, f.floats("dbias"), kRtol, mean_scaled_atol(f.floats("dbias"), kRtol),
-                name + " dbias");
+  require_close(layer.weight.grad, f.floats("dweight"), kRtol,
+                mean_scaled_atol(f.floats("dweight"), kRtol), name + " dweight");
+  require_close(layer.bias.grad, f.floats("dbias"), kRtol,
+                mean_scaled_atol(f.floats("dbias"), kRtol), name + " dbias");
 }
 
 template <class S>
@@ -65,9 +65,12 @@ void check_batchnorm(const std::string& name, bool training) {
   y.poison();
   layer.forward(x, y);
   require_close(y.matrix(), f.floats("y"), kRtol, kAtol, name + " forward");
-  require_close(layer.running_mean.value, f.floats("running_mean"), kRtol, kAtol, name + " running_mean");
-  require_close(layer.running_var.value, f.floats("running_var"), kRtol, kAtol, name + " running_var");
-  CHECK(layer.num_batches_tracked == f.file.tensors.at("num_batches_tracked").values<std::int64_t>().at(0));
+  require_close(layer.running_mean.value, f.floats("running_mean"), kRtol, kAtol,
+                name + " running_mean");
+  require_close(layer.running_var.value, f.floats("running_var"), kRtol, kAtol,
+                name + " running_var");
+  CHECK(layer.num_batches_tracked ==
+        f.file.tensors.at("num_batches_tracked").values<std::int64_t>().at(0));
 
   const auto dy = f.tensor<S>("dy");
   Tensor<S> dx(x.batch());
@@ -76,10 +79,10 @@ void check_batchnorm(const std::string& name, bool training) {
   layer.bias.grad.setZero();
   layer.backward(x, dy, &dx);
   require_close(dx.matrix(), f.floats("dx"), kRtol, kAtol, name + " dx");
-  require_close(layer.weight.grad, f.floats("dweight"), kRtol, mean_scaled_atol(f.floats("dweight"), kRtol),
-                name + " dweight");
-  require_close(layer.bias.grad, f.floats("dbias"), kRtol, mean_scaled_atol(f.floats("dbias"), kRtol),
-                name + " dbias");
+  require_close(layer.weight.grad, f.floats("dweight"), kRtol,
+                mean_scaled_atol(f.floats("dweight"), kRtol), name + " dweight");
+  require_close(layer.bias.grad, f.floats("dbias"), kRtol,
+                mean_scaled_atol(f.floats("dbias"), kRtol), name + " dbias");
 }
 
 template <template <class, class> class Activation>
@@ -105,9 +108,11 @@ TEST_CASE("Conv2d matches PyTorch at the encoder's shapes", "[parity]") {
 }
 
 TEST_CASE("ConvTranspose2d matches PyTorch at the decoder's shapes", "[parity]") {
-  check_against_pytorch<ConvTranspose2d<Shape<32, 3, 3>, 16, 3, 2, 0, 0>>("convt_32x3x3_16_s2p0op0");
+  check_against_pytorch<ConvTranspose2d<Shape<32, 3, 3>, 16, 3, 2, 0, 0>>(
+      "convt_32x3x3_16_s2p0op0");
   check_against_pytorch<ConvTranspose2d<Shape<16, 7, 7>, 8, 3, 2, 1, 1>>("convt_16x7x7_8_s2p1op1");
-  check_against_pytorch<ConvTranspose2d<Shape<8, 14, 14>, 1, 3, 2, 1, 1>>("convt_8x14x14_1_s2p1op1");
+  check_against_pytorch<ConvTranspose2d<Shape<8, 14, 14>, 1, 3, 2, 1, 1>>(
+      "convt_8x14x14_1_s2p1op1");
 }
 
 TEST_CASE("Linear matches PyTorch", "[parity]") {
@@ -137,8 +142,10 @@ TEST_CASE("MSE loss and gradient match PyTorch", "[parity]") {
   require_close(dy.matrix(), f.floats("dy"), kRtol, 1e-9, "mse dy");
 }
 
-TEST_CASE("Softmax cross-entropy, its gradient and the correct count match PyTorch, logits at +-100 included",
-          "[parity][cross_entropy]") {
+TEST_CASE(
+    "Softmax cross-entropy, its gradient and the correct count match PyTorch, logits at +-100 "
+    "included",
+    "[parity][cross_entropy]") {
   using Logits = Shape<10>;
   const Fixture f("layers/cross_entropy.safetensors");
   const auto logits = f.tensor<Logits>("logits");

@@ -2,6 +2,8 @@
 // gradient, parameters and BatchNorm statistics after each Adam step), a PyTorch checkpoint
 // loaded and evaluated and saved back bit for bit, strict checkpoint validation that leaves the
 // model untouched, a finite-difference check of the whole network, and the other latent sizes.
+#include "dae/autoencoder.hpp"
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -9,7 +11,6 @@
 #include <limits>
 #include <map>
 
-#include "dae/autoencoder.hpp"
 #include "dae/finite.hpp"
 #include "support/fixtures.hpp"
 #include "support/gradient_check.hpp"
@@ -54,7 +55,8 @@ struct CompareAfterAdam {
     const double gradient_atol = std::max(1e-8, mean_scaled_atol(grad, kRtol));
     std::size_t failures = 0;
     for (std::size_t i = 0; i < values.size(); ++i) {
-      const double allowed = 1e-6 + kRtol * std::abs(values[i]) + 1e-3 * gradient_atol / (std::abs(grad[i]) + 1e-8);
+      const double allowed =
+          1e-6 + kRtol * std::abs(values[i]) + 1e-3 * gradient_atol / (std::abs(grad[i]) + 1e-8);
       if (std::abs(p.value[static_cast<Eigen::Index>(i)] - values[i]) > allowed) ++failures;
     }
     INFO(step << " after Adam: " << name << ": " << failures << " elements differ");
@@ -68,7 +70,8 @@ struct CompareAfterAdam {
     Eigen::VectorXf actual = b.value;
     const auto drift = bias_drift_into.find(name);
     if (drift != bias_drift_into.end()) actual -= 0.1f * drift->second;
-    require_close(actual, expected.tensors.at(name).values<float>(), kRtol, 1e-6, step + " after: " + name);
+    require_close(actual, expected.tensors.at(name).values<float>(), kRtol, 1e-6,
+                  step + " after: " + name);
   }
   void counter(const std::string& name, std::int64_t& value) {
     CHECK(value == expected.tensors.at(name).values<std::int64_t>().at(0));
@@ -81,7 +84,8 @@ std::vector<char> file_bytes(const std::filesystem::path& path) {
 }
 
 std::filesystem::path temp_dir() {
-  auto dir = std::filesystem::temp_directory_path() / ("dae_model_test_" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("dae_model_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   return dir;
 }
@@ -91,14 +95,19 @@ std::filesystem::path temp_dir() {
 TEST_CASE("Two training steps of Autoencoder<4> match PyTorch", "[parity][model]") {
   const Fixture f("model/training_steps.safetensors");
   Autoencoder<4> model(123);
-  restore_state<float>(with_prefix(f.file, "before."), "before", [&](auto& v) { model.visit_state(v); });
+  restore_state<float>(with_prefix(f.file, "before."), "before",
+                       [&](auto& v) { model.visit_state(v); });
   model.train();
   const std::map<std::string, std::pair<std::string, const Eigen::VectorXf*>> bias_feeding = {
-      {"encoder.encoder_cnn.3.running_mean", {"encoder.encoder_cnn.2.bias", &model.encoder.cnn2.bias.value}},
-      {"decoder.decoder_conv.1.running_mean", {"decoder.decoder_conv.0.bias", &model.decoder.conv0.bias.value}},
-      {"decoder.decoder_conv.4.running_mean", {"decoder.decoder_conv.3.bias", &model.decoder.conv3.bias.value}}};
+      {"encoder.encoder_cnn.3.running_mean",
+       {"encoder.encoder_cnn.2.bias", &model.encoder.cnn2.bias.value}},
+      {"decoder.decoder_conv.1.running_mean",
+       {"decoder.decoder_conv.0.bias", &model.decoder.conv0.bias.value}},
+      {"decoder.decoder_conv.4.running_mean",
+       {"decoder.decoder_conv.3.bias", &model.decoder.conv3.bias.value}}};
   std::map<std::string, Eigen::VectorXf> bias_drift;
-  for (const auto& [running_mean, bias] : bias_feeding) bias_drift[running_mean] = Eigen::VectorXf::Zero(bias.second->size());
+  for (const auto& [running_mean, bias] : bias_feeding)
+    bias_drift[running_mean] = Eigen::VectorXf::Zero(bias.second->size());
   for (const std::string step : {"step1", "step2"}) {
     const auto clean = f.tensor<Shape<1, 28, 28>>(step + ".clean");
     const auto noisy = f.tensor<Shape<1, 28, 28>>(step + ".noisy");
@@ -111,7 +120,8 @@ TEST_CASE("Two training steps of Autoencoder<4> match PyTorch", "[parity][model]
         const auto expected = f.floats(prefix + name);
         // The bias of a convolution followed by BatchNorm has a gradient of exactly 0 in exact
         // arithmetic (the mean is removed); both sides hold rounding noise there, hence the floor.
-        require_close(p.grad, expected, kRtol, std::max(1e-8, mean_scaled_atol(expected, kRtol)), prefix + name);
+        require_close(p.grad, expected, kRtol, std::max(1e-8, mean_scaled_atol(expected, kRtol)),
+                      prefix + name);
       }
       void buffer(const std::string&, Buffer<float>&) {}
       void counter(const std::string&, std::int64_t&) {}
@@ -121,12 +131,14 @@ TEST_CASE("Two training steps of Autoencoder<4> match PyTorch", "[parity][model]
     model.visit_state(after);
     for (const auto& [running_mean, bias] : bias_feeding) {
       const auto expected = f.floats(step + ".after." + bias.first);
-      bias_drift[running_mean] = *bias.second - Eigen::Map<const Eigen::VectorXf>(expected.data(), bias.second->size());
+      bias_drift[running_mean] =
+          *bias.second - Eigen::Map<const Eigen::VectorXf>(expected.data(), bias.second->size());
     }
   }
 }
 
-TEST_CASE("A PyTorch checkpoint loads, evaluates as in PyTorch, and saves back bit for bit", "[parity][checkpoint]") {
+TEST_CASE("A PyTorch checkpoint loads, evaluates as in PyTorch, and saves back bit for bit",
+          "[parity][checkpoint]") {
   const auto checkpoint = test::fixture_path("model/reference_checkpoint.safetensors");
   const Fixture eval("model/reference_eval.safetensors");
   Autoencoder<4> model(5);
@@ -138,7 +150,8 @@ TEST_CASE("A PyTorch checkpoint loads, evaluates as in PyTorch, and saves back b
   model.encode(images, codes);
   require_close(codes.matrix(), eval.floats("codes"), kRtol, 1e-6, "eval codes");
   model.reconstruct(images, reconstructions);
-  require_close(reconstructions.matrix(), eval.floats("reconstructions"), kRtol, 1e-6, "eval reconstructions");
+  require_close(reconstructions.matrix(), eval.floats("reconstructions"), kRtol, 1e-6,
+                "eval reconstructions");
 
   const auto saved = temp_dir() / "resaved.safetensors";
   model.save(saved);
@@ -176,15 +189,18 @@ TEST_CASE("A bad checkpoint raises a clear error and leaves the model untouched"
   expect_rejected(unexpected, "encoder.extra.weight");
 
   auto wrong_shape = good;
-  wrong_shape.tensors["encoder.encoder_lin.2.weight"] = io::make_tensor<float>({8, 128}, std::vector<float>(8 * 128));
+  wrong_shape.tensors["encoder.encoder_lin.2.weight"] =
+      io::make_tensor<float>({8, 128}, std::vector<float>(8 * 128));
   expect_rejected(wrong_shape, "encoder.encoder_lin.2.weight");
 
   auto wrong_dtype = good;
-  wrong_dtype.tensors["encoder.encoder_cnn.0.bias"] = io::make_tensor<double>({8}, std::vector<double>(8));
+  wrong_dtype.tensors["encoder.encoder_cnn.0.bias"] =
+      io::make_tensor<double>({8}, std::vector<double>(8));
   expect_rejected(wrong_dtype, "encoder.encoder_cnn.0.bias");
 
   auto counter_as_float = good;
-  counter_as_float.tensors["encoder.encoder_cnn.3.num_batches_tracked"] = io::make_tensor<float>({}, std::vector<float>{0.f});
+  counter_as_float.tensors["encoder.encoder_cnn.3.num_batches_tracked"] =
+      io::make_tensor<float>({}, std::vector<float>{0.f});
   expect_rejected(counter_as_float, "num_batches_tracked");
 
   // Damaged bytes: the reader's own errors surface through load() with the model intact.
@@ -192,7 +208,8 @@ TEST_CASE("A bad checkpoint raises a clear error and leaves the model untouched"
   io::write_safetensors(valid_path, good);
   auto bytes = file_bytes(valid_path);
   const auto truncated_path = dir / "truncated.safetensors";
-  std::ofstream(truncated_path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 100));
+  std::ofstream(truncated_path, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 100));
   Autoencoder<4> model(1);
   const auto before = io::serialize_safetensors(state_of(model));
   CHECK_THROWS_AS(model.load(truncated_path), Error);
@@ -201,13 +218,17 @@ TEST_CASE("A bad checkpoint raises a clear error and leaves the model untouched"
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("The checkpoint holds exactly the 35 state_dict tensors of docs/DESIGN.md", "[checkpoint]") {
+TEST_CASE("The checkpoint holds exactly the 35 state_dict tensors of docs/DESIGN.md",
+          "[checkpoint]") {
   Autoencoder<4> model(0);
   const auto state = state_of(model);
   CHECK(state.tensors.size() == 35);
-  CHECK(state.tensors.at("encoder.encoder_cnn.0.weight").shape == std::vector<std::int64_t>{8, 1, 3, 3});
-  CHECK(state.tensors.at("decoder.decoder_conv.0.weight").shape == std::vector<std::int64_t>{32, 16, 3, 3});
-  CHECK(state.tensors.at("decoder.decoder_lin.2.weight").shape == std::vector<std::int64_t>{288, 128});
+  CHECK(state.tensors.at("encoder.encoder_cnn.0.weight").shape ==
+        std::vector<std::int64_t>{8, 1, 3, 3});
+  CHECK(state.tensors.at("decoder.decoder_conv.0.weight").shape ==
+        std::vector<std::int64_t>{32, 16, 3, 3});
+  CHECK(state.tensors.at("decoder.decoder_lin.2.weight").shape ==
+        std::vector<std::int64_t>{288, 128});
   CHECK(state.tensors.at("decoder.decoder_conv.4.num_batches_tracked").dtype == io::DType::I64);
   CHECK(state.tensors.at("decoder.decoder_conv.4.num_batches_tracked").shape.empty());
 }
@@ -225,7 +246,8 @@ TEST_CASE("PyTorch's default initialisation bounds, reproducible from the seed",
   CHECK(a.encoder.cnn3.bias.value.isZero());
 }
 
-TEST_CASE("Finite differences agree with backward through the whole autoencoder", "[gradient][model]") {
+TEST_CASE("Finite differences agree with backward through the whole autoencoder",
+          "[gradient][model]") {
   using Double = test::Double;
   Autoencoder<4, Double> model(3);
   Rng rng(99);
@@ -238,7 +260,9 @@ TEST_CASE("Finite differences agree with backward through the whole autoencoder"
   model.forward_backward(noisy, clean);
   struct Collect {
     std::vector<std::pair<std::string, Parameter<double>*>> parameters;
-    void parameter(const std::string& name, Parameter<double>& p) { parameters.emplace_back(name, &p); }
+    void parameter(const std::string& name, Parameter<double>& p) {
+      parameters.emplace_back(name, &p);
+    }
     void buffer(const std::string&, Buffer<double>&) {}
     void counter(const std::string&, std::int64_t&) {}
   } collect;
@@ -247,7 +271,8 @@ TEST_CASE("Finite differences agree with backward through the whole autoencoder"
     const Eigen::VectorXd analytic = p->grad;
     std::size_t failures = 0;
     for (int probe = 0; probe < 12; ++probe) {
-      const auto i = static_cast<Eigen::Index>(rng.below(static_cast<std::uint64_t>(p->value.size())));
+      const auto i =
+          static_cast<Eigen::Index>(rng.below(static_cast<std::uint64_t>(p->value.size())));
       const double saved = p->value[i];
       double best = INFINITY;
       for (const double h : {1e-4, 1e-5, 1e-6}) {
@@ -257,7 +282,8 @@ TEST_CASE("Finite differences agree with backward through the whole autoencoder"
         const double minus = model.loss(noisy, clean);
         p->value[i] = saved;
         const double numeric = (plus - minus) / (2 * h);
-        best = std::min(best, std::abs(numeric - analytic[i]) - (1e-9 + 1e-4 * std::abs(analytic[i])));
+        best =
+            std::min(best, std::abs(numeric - analytic[i]) - (1e-9 + 1e-4 * std::abs(analytic[i])));
       }
       if (best > 0) ++failures;
     }
@@ -266,7 +292,8 @@ TEST_CASE("Finite differences agree with backward through the whole autoencoder"
   }
 }
 
-TEMPLATE_TEST_CASE_SIG("Other latent sizes compile and learn", "[model]", ((int Latent), Latent), 2, 8, 16) {
+TEMPLATE_TEST_CASE_SIG("Other latent sizes compile and learn", "[model]", ((int Latent), Latent), 2,
+                       8, 16) {
   Autoencoder<Latent> model(Latent);
   Rng rng(Latent);
   Tensor<Shape<1, 28, 28>> clean(32), noisy(32);
@@ -275,7 +302,8 @@ TEMPLATE_TEST_CASE_SIG("Other latent sizes compile and learn", "[model]", ((int 
     for (int i = 0; i < 784; ++i) {
       const int y = i / 28, x = i % 28;
       clean.sample(n)[i] = (y >= row && y < row + 8 && x >= col && x < col + 8) ? 1.0f : 0.0f;
-      noisy.sample(n)[i] = std::clamp(clean.sample(n)[i] + 0.3f * static_cast<float>(rng.normal()), 0.0f, 1.0f);
+      noisy.sample(n)[i] =
+          std::clamp(clean.sample(n)[i] + 0.3f * static_cast<float>(rng.normal()), 0.0f, 1.0f);
     }
   }
   model.train();
@@ -299,7 +327,8 @@ TEST_CASE("Training is reproducible bit for bit, whatever the thread count", "[m
     Tensor<Shape<1, 28, 28>> clean(40), noisy(40);
     for (Eigen::Index i = 0; i < clean.matrix().size(); ++i) {
       clean.data()[i] = rng.uniform();
-      noisy.data()[i] = std::clamp(clean.data()[i] + 0.3f * static_cast<float>(rng.normal()), 0.0f, 1.0f);
+      noisy.data()[i] =
+          std::clamp(clean.data()[i] + 0.3f * static_cast<float>(rng.normal()), 0.0f, 1.0f);
     }
     for (int step = 0; step < 3; ++step) model.train_step(noisy, clean);
     return io::serialize_safetensors(state_of(model));

@@ -76,12 +76,13 @@ struct GraphClusterOptions {
   int k = 10;               ///< number of clusters, 1 <= k <= N
   int neighbors = 15;       ///< neighbours per point in the kNN graph (at most N - 1 are used)
   int micro_clusters = 150; ///< k-means pieces merged by modularity; k <= micro_clusters <= 1000
-  int restarts = 8;         ///< independent runs of steps 2-4 per round; the highest modularity is kept
+  int restarts = 8;  ///< independent runs of steps 2-4 per round; the highest modularity is kept
   int sweeps = 20;          ///< point-move sweeps per restart, at most (0: none)
   double resolution = 0.8;  ///< γ in the modularity; > 0 (below 1 favours larger clusters)
   GraphWeights weights = GraphWeights::shared_neighbors;  ///< how the kNN edges are weighted
-  int consensus_rounds = 2;          ///< rounds on the consensus graph after the first (0: none), <= 100
-  double consensus_threshold = 0.3;  ///< agreement below which a consensus edge is dropped to 1e-6, in [0, 1)
+  int consensus_rounds = 2;  ///< rounds on the consensus graph after the first (0: none), <= 100
+  double consensus_threshold =
+      0.3;  ///< agreement below which a consensus edge is dropped to 1e-6, in [0, 1)
   std::uint64_t seed = 0;   ///< restart r seeds its k-means from dae::Rng(seed, r)
   int threads = 0;          ///< worker threads; 0 = all of dae's pool. Does not change the result.
 };
@@ -92,9 +93,10 @@ struct GraphClusterResult {
   int dim = 0;                         ///< dimension D of the points
   std::vector<int> labels;             ///< (N) cluster of each point, in [0, k), none empty
   std::vector<double> centres;         ///< (k, D) row-major mean of each cluster
-  double modularity = 0.0;             ///< modularity of `labels` on the kNN graph (not the consensus graph)
-  int best_restart = 0;                ///< index of the kept restart (in the last round)
-  std::vector<double> restart_modularity;  ///< (restarts) modularity of every restart of the last round, on its graph
+  double modularity = 0.0;  ///< modularity of `labels` on the kNN graph (not the consensus graph)
+  int best_restart = 0;     ///< index of the kept restart (in the last round)
+  std::vector<double> restart_modularity;  ///< (restarts) modularity of every restart of the last
+                                           ///< round, on its graph
   int moves = 0;                       ///< point moves made by the kept restart
   /// Conditions the caller may want to report; the library never prints them.
   std::vector<std::string> warnings;
@@ -247,9 +249,11 @@ inline void validate_graph(std::span<const float> points, int dim, const GraphCl
     throw Error(who + "resolution = " + std::to_string(o.resolution) + " must be finite and positive");
   if (o.threads < 0) throw Error(who + "threads = " + std::to_string(o.threads) + " must be >= 0");
   if (o.consensus_rounds < 0 || o.consensus_rounds > 100)
-    throw Error(who + "consensus_rounds = " + std::to_string(o.consensus_rounds) + " must lie in [0, 100]");
+    throw Error(who + "consensus_rounds = " + std::to_string(o.consensus_rounds) +
+                " must lie in [0, 100]");
   if (!(o.consensus_threshold >= 0.0 && o.consensus_threshold < 1.0))
-    throw Error(who + "consensus_threshold = " + std::to_string(o.consensus_threshold) + " must lie in [0, 1)");
+    throw Error(who + "consensus_threshold = " + std::to_string(o.consensus_threshold) +
+                " must lie in [0, 1)");
   for (std::size_t j = 0; j < points.size(); ++j)
     if (!std::isfinite(points[j]))
       throw Error(who + "point " + std::to_string(j / static_cast<std::size_t>(dim)) + ", coordinate " +
@@ -622,7 +626,8 @@ inline std::vector<int> canonical_order(std::span<const float> points, int n, in
   result.dim = dim;
   std::vector<int> best_labels(static_cast<std::size_t>(n), 0);
   if (k > 1) {
-    const NeighborGraph knn = detail::build_knn_graph(sorted.data(), n, dim, options.neighbors, threads, options.weights);
+    const NeighborGraph knn =
+        detail::build_knn_graph(sorted.data(), n, dim, options.neighbors, threads, options.weights);
     NeighborGraph graph = knn;  // the kNN graph, then each round's consensus graph
     struct Restart {
       std::vector<int> labels;
@@ -633,16 +638,19 @@ inline std::vector<int> canonical_order(std::span<const float> points, int n, in
     std::vector<Restart> runs(restarts);
     for (int round = 0; round <= options.consensus_rounds; ++round) {
       if (round > 0) {  // reweight every edge by the agreement of the previous round's restarts
-        constexpr int kChunks = 64;  // of the nodes, spread over `threads` workers; any split gives the same weights
+        constexpr int kChunks =
+            64;  // of the nodes, spread over `threads` workers; any split gives the same weights
         dae::detail::cpu_pool().run_workers(kChunks, threads, [&](std::int64_t c, int) {
           const auto first = static_cast<std::size_t>(n) * static_cast<std::size_t>(c) / kChunks;
           const auto last = static_cast<std::size_t>(n) * static_cast<std::size_t>(c + 1) / kChunks;
           for (auto i = first; i < last; ++i) {
-            for (auto e = static_cast<std::size_t>(graph.offsets[i]); e < static_cast<std::size_t>(graph.offsets[i + 1]); ++e) {
+            for (auto e = static_cast<std::size_t>(graph.offsets[i]);
+                 e < static_cast<std::size_t>(graph.offsets[i + 1]); ++e) {
               const auto j = static_cast<std::size_t>(graph.targets[e]);
               int together = 0;
               for (const Restart& run : runs) together += run.labels[i] == run.labels[j] ? 1 : 0;
-              const double agreement = static_cast<double>(together) / static_cast<double>(restarts);
+              const double agreement =
+                  static_cast<double>(together) / static_cast<double>(restarts);
               graph.weights[e] = agreement < options.consensus_threshold ? 1e-6 : agreement;
             }
           }
@@ -650,13 +658,16 @@ inline std::vector<int> canonical_order(std::span<const float> points, int n, in
       }
       dae::detail::cpu_pool().run_workers(options.restarts, threads, [&](std::int64_t r, int) {
         Restart& run = runs[static_cast<std::size_t>(r)];
-        std::vector<int> piece;  // each round draws new micro-clusters: restart ids r + round * restarts
-        const int pieces = detail::micro_cluster(sorted, n, dim, options,
-                                                 static_cast<int>(r) + round * options.restarts, piece);
-        const std::vector<int> cluster = detail::merge_pieces(graph, piece, pieces, k, options.resolution);
+        std::vector<int>
+            piece;  // each round draws new micro-clusters: restart ids r + round * restarts
+        const int pieces = detail::micro_cluster(
+            sorted, n, dim, options, static_cast<int>(r) + round * options.restarts, piece);
+        const std::vector<int> cluster =
+            detail::merge_pieces(graph, piece, pieces, k, options.resolution);
         run.labels.resize(static_cast<std::size_t>(n));
         for (int i = 0; i < n; ++i)
-          run.labels[static_cast<std::size_t>(i)] = cluster[static_cast<std::size_t>(piece[static_cast<std::size_t>(i)])];
+          run.labels[static_cast<std::size_t>(i)] =
+              cluster[static_cast<std::size_t>(piece[static_cast<std::size_t>(i)])];
         run.moves = detail::move_points(graph, run.labels, k, options.resolution, options.sweeps);
         run.modularity = detail::modularity_of(graph, run.labels, k, options.resolution);
       });

@@ -303,9 +303,15 @@ inline LabelSet decode_labels(std::span<const std::byte> raw, const std::string&
     }
     std::vector<std::int64_t> v;
     switch (a.dtype) {
-      case io::DType::U8: for (auto x : a.values<std::uint8_t>()) v.push_back(x); break;
-      case io::DType::I32: for (auto x : a.values<std::int32_t>()) v.push_back(x); break;
-      case io::DType::I64: v = a.values<std::int64_t>(); break;
+      case io::DType::U8:
+        for (auto x : a.values<std::uint8_t>()) v.push_back(x);
+        break;
+      case io::DType::I32:
+        for (auto x : a.values<std::int32_t>()) v.push_back(x);
+        break;
+      case io::DType::I64:
+        v = a.values<std::int64_t>();
+        break;
       default:
         throw Error(src + ": .npy dtype " + std::string(io::npy_descr(a.dtype).value_or("?")) +
                     ", expected integer labels (|u1, <i4 or <i8)");

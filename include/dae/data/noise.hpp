@@ -50,9 +50,11 @@ inline void add_noise(const float* clean, float* noisy, std::span<const std::int
     float* normals = cpu_ops::scratch<float, 0>(groups * kGroup);
     for (Eigen::Index n = first; n < last; ++n) {
       const std::uint64_t base =
-          static_cast<std::uint64_t>(image_ids[static_cast<std::size_t>(n)]) * static_cast<std::uint64_t>(pixels);
+          static_cast<std::uint64_t>(image_ids[static_cast<std::size_t>(n)]) *
+          static_cast<std::uint64_t>(pixels);
       for (std::size_t g = 0; g < groups; ++g) {
-        cpu_ops::normals_of_blocks(seed, stream, base / 4 + g * cpu_ops::kNormalBlocks, normals + g * kGroup);
+        cpu_ops::normals_of_blocks(seed, stream, base / 4 + g * cpu_ops::kNormalBlocks,
+                                   normals + g * kGroup);
       }
       const float* z = normals + base % 4;
       const std::size_t offset = static_cast<std::size_t>(n) * static_cast<std::size_t>(pixels);
@@ -60,9 +62,11 @@ inline void add_noise(const float* clean, float* noisy, std::span<const std::int
       float* out = noisy + offset;
       int p = 0;
 #if defined(__AVX2__) && defined(__FMA__)
-      const __m256 level8 = _mm256_set1_ps(level), zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+      const __m256 level8 = _mm256_set1_ps(level), zero = _mm256_setzero_ps(),
+                   one = _mm256_set1_ps(1.0f);
       for (; p + 8 <= pixels; p += 8) {
-        const __m256 value = _mm256_fmadd_ps(level8, _mm256_loadu_ps(z + p), _mm256_loadu_ps(in + p));
+        const __m256 value =
+            _mm256_fmadd_ps(level8, _mm256_loadu_ps(z + p), _mm256_loadu_ps(in + p));
         _mm256_storeu_ps(out + p, _mm256_min_ps(_mm256_max_ps(value, zero), one));
       }
 #endif

@@ -34,12 +34,18 @@ namespace dae::io {
 /// @return its descr, or std::nullopt for a dtype dae does not exchange as .npy.
 constexpr std::optional<std::string_view> npy_descr(DType d) noexcept {
   switch (d) {
-    case DType::U8: return "|u1";
-    case DType::I32: return "<i4";
-    case DType::I64: return "<i8";
-    case DType::F32: return "<f4";
-    case DType::F64: return "<f8";
-    default: return std::nullopt;
+    case DType::U8:
+      return "|u1";
+    case DType::I32:
+      return "<i4";
+    case DType::I64:
+      return "<i8";
+    case DType::F32:
+      return "<f4";
+    case DType::F64:
+      return "<f8";
+    default:
+      return std::nullopt;
   }
 }
 
@@ -244,8 +250,8 @@ inline std::vector<std::byte> serialize_npy(const RawTensor& array) {
   }
   if (array.shape.size() == 1) shape += ',';
   shape += ')';
-  std::string header = "{'descr': '" + std::string(*descr) +
-                       "', 'fortran_order': False, 'shape': " + shape + ", }";
+  std::string header =
+      "{'descr': '" + std::string(*descr) + "', 'fortran_order': False, 'shape': " + shape + ", }";
   // NumPy leaves room to grow the first axis in place: 21 digits minus the current ones.
   if (!array.shape.empty()) {
     const std::size_t digits = std::to_string(array.shape[0]).size();

@@ -58,18 +58,22 @@ constexpr std::size_t dtype_size(DType dtype) noexcept {
     case DType::I8:
     case DType::F8_E5M2:
     case DType::F8_E4M3:
-    case DType::F8_E8M0: return 1;
+    case DType::F8_E8M0:
+      return 1;
     case DType::I16:
     case DType::U16:
     case DType::F16:
-    case DType::BF16: return 2;
+    case DType::BF16:
+      return 2;
     case DType::I32:
     case DType::U32:
-    case DType::F32: return 4;
+    case DType::F32:
+      return 4;
     case DType::C64:
     case DType::F64:
     case DType::I64:
-    case DType::U64: return 8;
+    case DType::U64:
+      return 8;
   }
   return 0;
 }
@@ -79,23 +83,40 @@ constexpr std::size_t dtype_size(DType dtype) noexcept {
 /// @return its name as written in safetensors headers.
 constexpr std::string_view dtype_name(DType dtype) noexcept {
   switch (dtype) {
-    case DType::BOOL: return "BOOL";
-    case DType::U8: return "U8";
-    case DType::I8: return "I8";
-    case DType::F8_E5M2: return "F8_E5M2";
-    case DType::F8_E4M3: return "F8_E4M3";
-    case DType::F8_E8M0: return "F8_E8M0";
-    case DType::I16: return "I16";
-    case DType::U16: return "U16";
-    case DType::F16: return "F16";
-    case DType::BF16: return "BF16";
-    case DType::I32: return "I32";
-    case DType::U32: return "U32";
-    case DType::F32: return "F32";
-    case DType::C64: return "C64";
-    case DType::F64: return "F64";
-    case DType::I64: return "I64";
-    case DType::U64: return "U64";
+    case DType::BOOL:
+      return "BOOL";
+    case DType::U8:
+      return "U8";
+    case DType::I8:
+      return "I8";
+    case DType::F8_E5M2:
+      return "F8_E5M2";
+    case DType::F8_E4M3:
+      return "F8_E4M3";
+    case DType::F8_E8M0:
+      return "F8_E8M0";
+    case DType::I16:
+      return "I16";
+    case DType::U16:
+      return "U16";
+    case DType::F16:
+      return "F16";
+    case DType::BF16:
+      return "BF16";
+    case DType::I32:
+      return "I32";
+    case DType::U32:
+      return "U32";
+    case DType::F32:
+      return "F32";
+    case DType::C64:
+      return "C64";
+    case DType::F64:
+      return "F64";
+    case DType::I64:
+      return "I64";
+    case DType::U64:
+      return "U64";
   }
   return "?";
 }
@@ -116,18 +137,30 @@ inline std::optional<DType> dtype_from_name(std::string_view name) noexcept {
 template <class T>
 constexpr DType dtype_of() noexcept {
   using U = std::remove_cv_t<T>;
-  if constexpr (std::is_same_v<U, float>) return DType::F32;
-  else if constexpr (std::is_same_v<U, double>) return DType::F64;
-  else if constexpr (std::is_same_v<U, std::int64_t>) return DType::I64;
-  else if constexpr (std::is_same_v<U, std::int32_t>) return DType::I32;
-  else if constexpr (std::is_same_v<U, std::int16_t>) return DType::I16;
-  else if constexpr (std::is_same_v<U, std::int8_t>) return DType::I8;
-  else if constexpr (std::is_same_v<U, std::uint64_t>) return DType::U64;
-  else if constexpr (std::is_same_v<U, std::uint32_t>) return DType::U32;
-  else if constexpr (std::is_same_v<U, std::uint16_t>) return DType::U16;
-  else if constexpr (std::is_same_v<U, std::uint8_t>) return DType::U8;
-  else if constexpr (std::is_same_v<U, bool>) return DType::BOOL;
-  else static_assert(sizeof(U) == 0, "dae::io::dtype_of: no safetensors dtype for this type");
+  if constexpr (std::is_same_v<U, float>)
+    return DType::F32;
+  else if constexpr (std::is_same_v<U, double>)
+    return DType::F64;
+  else if constexpr (std::is_same_v<U, std::int64_t>)
+    return DType::I64;
+  else if constexpr (std::is_same_v<U, std::int32_t>)
+    return DType::I32;
+  else if constexpr (std::is_same_v<U, std::int16_t>)
+    return DType::I16;
+  else if constexpr (std::is_same_v<U, std::int8_t>)
+    return DType::I8;
+  else if constexpr (std::is_same_v<U, std::uint64_t>)
+    return DType::U64;
+  else if constexpr (std::is_same_v<U, std::uint32_t>)
+    return DType::U32;
+  else if constexpr (std::is_same_v<U, std::uint16_t>)
+    return DType::U16;
+  else if constexpr (std::is_same_v<U, std::uint8_t>)
+    return DType::U8;
+  else if constexpr (std::is_same_v<U, bool>)
+    return DType::BOOL;
+  else
+    static_assert(sizeof(U) == 0, "dae::io::dtype_of: no safetensors dtype for this type");
 }
 
 namespace detail {
@@ -232,8 +265,7 @@ template <class T>
 RawTensor make_tensor(std::vector<std::int64_t> shape, std::span<const T> values) {
   const auto n = detail::checked_product(shape);
   if (!n || *n != values.size()) {
-    throw Error("make_tensor: " + std::to_string(values.size()) +
-                " values do not match the shape");
+    throw Error("make_tensor: " + std::to_string(values.size()) + " values do not match the shape");
   }
   RawTensor t;
   t.dtype = dtype_of<T>();

@@ -42,13 +42,12 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "dae/error.hpp"
 #include "dae/io/atomic_file.hpp"
@@ -220,8 +219,8 @@ inline SafetensorsFile parse_safetensors(std::span<const std::byte> bytes,
     // the quote is the header's text, so it is not searched.
     const std::string msg = detail::printable(e.what());
     const bool utf8 = msg.substr(0, msg.find("; last read:")).find("UTF-8") != std::string::npos;
-    fail(std::string(utf8 ? "header is not valid UTF-8" : "header is not valid JSON") + " (" +
-         msg + ")");
+    fail(std::string(utf8 ? "header is not valid UTF-8" : "header is not valid JSON") + " (" + msg +
+         ")");
   }
   if (!header.is_object()) fail("header is not a JSON object");
   if (has_duplicate) fail("header: duplicate key " + detail::quoted(duplicate));

@@ -61,7 +61,8 @@ inline void philox4x32_lanes(__m256i (&c)[4], std::array<std::uint32_t, 2> key) 
   }
 }
 
-/// fma(fma(x, a, b), x, c) and so on: the Horner steps of rng.hpp's series, coefficient by coefficient.
+/// fma(fma(x, a, b), x, c) and so on: the Horner steps of rng.hpp's series, coefficient by
+/// coefficient.
 inline __m256 horner(__m256 series, __m256 x, float coefficient) {
   return _mm256_fmadd_ps(series, x, _mm256_set1_ps(coefficient));
 }
@@ -71,15 +72,17 @@ inline __m256 log_of_unit(__m256i k) {
   const __m256i bits = _mm256_castps_si256(_mm256_cvtepi32_ps(k));
   const __m256i mantissa = _mm256_and_si256(bits, _mm256_set1_epi32(0x7fffff));
   const __m256i above_sqrt2 = _mm256_cmpgt_epi32(mantissa, _mm256_set1_epi32(0x3504f3));  // -1 or 0
-  const __m256i top = _mm256_blendv_epi8(_mm256_set1_epi32(0x3f800000), _mm256_set1_epi32(0x3f000000), above_sqrt2);
+  const __m256i top =
+      _mm256_blendv_epi8(_mm256_set1_epi32(0x3f800000), _mm256_set1_epi32(0x3f000000), above_sqrt2);
   const __m256 m = _mm256_castsi256_ps(_mm256_or_si256(mantissa, top));
-  const __m256i exponent =
-      _mm256_sub_epi32(_mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127 + 24)), above_sqrt2);
+  const __m256i exponent = _mm256_sub_epi32(
+      _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127 + 24)), above_sqrt2);
   const __m256 one = _mm256_set1_ps(1.0f);
   const __m256 s = _mm256_div_ps(_mm256_sub_ps(m, one), _mm256_add_ps(m, one));
   const __m256 s2 = _mm256_mul_ps(s, s);
   using namespace dae::detail;
-  const __m256 series = horner(horner(horner(_mm256_set1_ps(kAtanh9), s2, kAtanh7), s2, kAtanh5), s2, kAtanh3);
+  const __m256 series =
+      horner(horner(horner(_mm256_set1_ps(kAtanh9), s2, kAtanh7), s2, kAtanh5), s2, kAtanh3);
   const __m256 two_s = _mm256_add_ps(s, s);
   const __m256 log_m = _mm256_fmadd_ps(_mm256_mul_ps(two_s, s2), series, two_s);
   return _mm256_fmadd_ps(_mm256_cvtepi32_ps(exponent), _mm256_set1_ps(kLn2), log_m);
@@ -90,19 +93,22 @@ inline void box_muller_lanes(__m256i a, __m256i b, __m256& first, __m256& second
   const __m256i k = _mm256_add_epi32(_mm256_srli_epi32(a, 8), _mm256_set1_epi32(1));
   const __m256 radius = _mm256_sqrt_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0f), log_of_unit(k)));
   const __m256i fraction = _mm256_and_si256(_mm256_srli_epi32(b, 6), _mm256_set1_epi32(0xffffff));
-  const __m256 theta = _mm256_mul_ps(_mm256_cvtepi32_ps(fraction), _mm256_set1_ps(dae::detail::kQuadrantStep));
+  const __m256 theta =
+      _mm256_mul_ps(_mm256_cvtepi32_ps(fraction), _mm256_set1_ps(dae::detail::kQuadrantStep));
   const __m256 theta2 = _mm256_mul_ps(theta, theta);
   using namespace dae::detail;
-  const __m256 sin_series = horner(horner(horner(horner(horner(_mm256_set1_ps(kSin13), theta2, kSin11), theta2, kSin9),
-                                                     theta2, kSin7),
-                                              theta2, kSin5),
-                                       theta2, kSin3);
+  const __m256 sin_series =
+      horner(horner(horner(horner(horner(_mm256_set1_ps(kSin13), theta2, kSin11), theta2, kSin9),
+                           theta2, kSin7),
+                    theta2, kSin5),
+             theta2, kSin3);
   const __m256 sin_theta = _mm256_fmadd_ps(_mm256_mul_ps(theta, theta2), sin_series, theta);
-  const __m256 cos_series =
-      horner(horner(horner(horner(horner(horner(_mm256_set1_ps(kCos14), theta2, kCos12), theta2, kCos10), theta2, kCos8),
-                           theta2, kCos6),
-                    theta2, kCos4),
-             theta2, kCos2);
+  const __m256 cos_series = horner(
+      horner(horner(horner(horner(horner(_mm256_set1_ps(kCos14), theta2, kCos12), theta2, kCos10),
+                           theta2, kCos8),
+                    theta2, kCos6),
+             theta2, kCos4),
+      theta2, kCos2);
   const __m256 cos_theta = _mm256_fmadd_ps(theta2, cos_series, _mm256_set1_ps(1.0f));
   const __m256i quadrant = _mm256_srli_epi32(b, 30);
   const __m256 odd = _mm256_castsi256_ps(
@@ -119,7 +125,8 @@ inline void box_muller_lanes(__m256i a, __m256i b, __m256& first, __m256& second
 #endif
 
 /// out[i] = normal_at(seed, stream, 4 * first_block + i) for i in [0, 4 * kNormalBlocks).
-inline void normals_of_blocks(std::uint64_t seed, std::uint64_t stream, std::uint64_t first_block, float* out) {
+inline void normals_of_blocks(std::uint64_t seed, std::uint64_t stream, std::uint64_t first_block,
+                              float* out) {
 #if defined(__AVX2__) && defined(__FMA__)
   using namespace normal_lanes_detail;
   alignas(32) std::uint32_t low[kNormalBlocks], high[kNormalBlocks];
@@ -137,12 +144,17 @@ inline void normals_of_blocks(std::uint64_t seed, std::uint64_t stream, std::uin
   box_muller_lanes(c[0], c[1], z0, z1);
   box_muller_lanes(c[2], c[3], z2, z3);
   // Interleave to index order: out[4 l + e] = z_e[l].
-  const __m256 a = _mm256_unpacklo_ps(z0, z1), b = _mm256_unpackhi_ps(z0, z1);  // pairs of blocks 0,1,4,5 / 2,3,6,7
+  const __m256 a = _mm256_unpacklo_ps(z0, z1),
+               b = _mm256_unpackhi_ps(z0, z1);  // pairs of blocks 0,1,4,5 / 2,3,6,7
   const __m256 d = _mm256_unpacklo_ps(z2, z3), e = _mm256_unpackhi_ps(z2, z3);
-  const __m256 blocks04 = _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(a), _mm256_castps_pd(d)));
-  const __m256 blocks15 = _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(a), _mm256_castps_pd(d)));
-  const __m256 blocks26 = _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(b), _mm256_castps_pd(e)));
-  const __m256 blocks37 = _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(b), _mm256_castps_pd(e)));
+  const __m256 blocks04 =
+      _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(a), _mm256_castps_pd(d)));
+  const __m256 blocks15 =
+      _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(a), _mm256_castps_pd(d)));
+  const __m256 blocks26 =
+      _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(b), _mm256_castps_pd(e)));
+  const __m256 blocks37 =
+      _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(b), _mm256_castps_pd(e)));
   _mm256_storeu_ps(out, _mm256_permute2f128_ps(blocks04, blocks15, 0x20));
   _mm256_storeu_ps(out + 8, _mm256_permute2f128_ps(blocks26, blocks37, 0x20));
   _mm256_storeu_ps(out + 16, _mm256_permute2f128_ps(blocks04, blocks15, 0x31));
@@ -150,9 +162,10 @@ inline void normals_of_blocks(std::uint64_t seed, std::uint64_t stream, std::uin
 #else
   for (int l = 0; l < kNormalBlocks; ++l) {
     const std::uint64_t block = first_block + static_cast<std::uint64_t>(l);
-    const auto words = philox4x32({static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32),
-                                   static_cast<std::uint32_t>(stream), static_cast<std::uint32_t>(stream >> 32)},
-                                  {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
+    const auto words =
+        philox4x32({static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32),
+                    static_cast<std::uint32_t>(stream), static_cast<std::uint32_t>(stream >> 32)},
+                   {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
     const auto first = box_muller_float(words[0], words[1]);
     const auto second = box_muller_float(words[2], words[3]);
     out[4 * l] = first[0];
