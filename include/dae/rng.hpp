@@ -80,7 +80,7 @@ inline constexpr float kSin3 = -1.0f / 6, kSin5 = 1.0f / 120, kSin7 = -1.0f / 50
                        kSin9 = 1.0f / 362880, kSin11 = -1.0f / 39916800, kSin13 = 1.0f / 6227020800;
 inline constexpr float kCos2 = -1.0f / 2, kCos4 = 1.0f / 24, kCos6 = -1.0f / 720,
                        kCos8 = 1.0f / 40320, kCos10 = -1.0f / 3628800, kCos12 = 1.0f / 479001600,
-                       kCos14 = -1.0f / 87178291200;
+                       kCos14 = -1.0f / 87178291200.0f;
 // (pi / 2) / 2^24: a quadrant's 24-bit angle fraction to radians, one exact power-of-two scaling
 // of the float nearest pi / 2.
 inline constexpr float kQuadrantStep = 1.57079632679489662f / 16777216.0f;
