@@ -1,11 +1,12 @@
 // The communicator of communicator.hpp over MPI: every process of `mpirun -np R` holds one, on
-// MPI_COMM_WORLD. The gather is MPI_Allgatherv, which places rank r's floats at displacement
+// MPI_COMM_WORLD. The gather is MPI_Allgatherv, which places rank r's bytes at displacement
 // sum(counts[0..r)), so the order is the ranks' and never the network's. Include this header only
 // where MPI is available (CMake: DAE_WITH_MPI, target dae::mpi).
 #pragma once
 
 #include <mpi.h>
 
+#include <cstddef>
 #include <numeric>
 #include <span>
 #include <stdexcept>
@@ -36,15 +37,16 @@ class MpiCommunicator {
   int rank() const { return rank_; }
   int size() const { return size_; }
 
-  /// Writes every rank's `mine` into `all`, rank 0's first. `counts[r]` is rank r's length.
+  /// Writes every rank's bytes `mine` into `all`, rank 0's first. `counts[r]` is rank r's
+  /// length in bytes.
   /// @pre counts.size() == size(), counts[rank()] == mine.size(), all.size() == sum of counts
-  void allgather_in_rank_order(std::span<const float> mine, std::span<const int> counts,
-                               std::span<float> all) const {
+  void allgather_bytes(std::span<const std::byte> mine, std::span<const int> counts,
+                       std::span<std::byte> all) const {
     std::vector<int> displacements(counts.size());
     std::exclusive_scan(counts.begin(), counts.end(), displacements.begin(), 0);
     const int status =
-        MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_FLOAT, all.data(),
-                       counts.data(), displacements.data(), MPI_FLOAT, MPI_COMM_WORLD);
+        MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),
+                       counts.data(), displacements.data(), MPI_BYTE, MPI_COMM_WORLD);
     if (status != MPI_SUCCESS)
       throw std::runtime_error("MPI_Allgatherv failed with error " + std::to_string(status));
   }

@@ -2,8 +2,9 @@
 // batch statistics (biased variance) and update the running statistics with the momentum
 // (unbiased variance); in evaluation, normalise with the running statistics. Statistics are
 // accumulated in double, as PyTorch's CPU kernel does. Each channel is one task and is summed over
-// the batch in sample order, whichever thread runs it. The CUDA versions, with the same names and
-// signatures, are backend/cuda/batch_norm2d.cuh.
+// the batch in sample order, whichever thread runs it; under a data-parallel scope
+// (dae/distributed/data_parallel.hpp) over the global batch, sample by sample. The CUDA versions,
+// with the same names and signatures, are backend/cuda/batch_norm2d.cuh.
 #pragma once
 
 #include <Eigen/Core>
@@ -22,6 +23,46 @@ namespace dae {
 inline constexpr double kBatchNormEps = 1e-5;
 inline constexpr double kBatchNormMomentum = 0.1;
 
+namespace batch_norm_detail {
+
+/// Writes mean and 1/sqrt(var + eps) into `saved` and moves the running statistics, from the
+/// batch mean and the sum of squares taken about the mean rounded to T.
+template <class T>
+void finish_statistics(double mean, double squares, double count, T& running_mean, T& running_var,
+                       double* saved) {
+  // The squares were taken about mean_s; correct them to the exact mean.
+  const double shift = mean - static_cast<double>(static_cast<T>(mean));
+  squares -= count * shift * shift;
+  const double variance = std::max(0.0, squares / count);
+  saved[0] = mean;
+  saved[1] = 1.0 / std::sqrt(variance + kBatchNormEps);
+  running_mean =
+      static_cast<T>((1 - kBatchNormMomentum) * running_mean + kBatchNormMomentum * mean);
+  running_var = static_cast<T>((1 - kBatchNormMomentum) * running_var +
+                               kBatchNormMomentum * squares / (count - 1));
+}
+
+/// Per channel, the fold in sample order of `per_sample(n, c)` (a double) over the whole batch:
+/// computed here for this rank's samples, then gathered from every rank (data_parallel.hpp).
+/// Returns C x `values` sums laid out [c * values + v]; per_sample writes `values` doubles.
+template <int Channels, int Values, class PerSample>
+std::vector<double> global_channel_sums(Eigen::Index batch, PerSample&& per_sample) {
+  std::vector<double> local(static_cast<std::size_t>(batch) * Channels * Values);
+  detail::parallel_chunks(Channels, 1, [&](Eigen::Index c, Eigen::Index) {
+    for (Eigen::Index n = 0; n < batch; ++n) per_sample(n, c, &local[(n * Channels + c) * Values]);
+  });
+  std::vector<double> storage;
+  Eigen::Index rows = batch;
+  const double* all =
+      detail::batch_rows(local.data(), rows, Channels * Values, /*per_sample=*/true, storage);
+  std::vector<double> sums(static_cast<std::size_t>(Channels) * Values, 0.0);
+  for (Eigen::Index n = 0; n < rows; ++n)
+    for (int i = 0; i < Channels * Values; ++i) sums[i] += all[n * Channels * Values + i];
+  return sums;
+}
+
+}  // namespace batch_norm_detail
+
 /// y = act(BN(x)) for `batch` samples of S. Writes the statistics used, (C, 2) = mean and
 /// 1/sqrt(var + eps), into `saved` for backward; in training also updates the running ones.
 /// The workspace is unused on the CPU.
@@ -32,33 +73,42 @@ void batch_norm2d_forward(cpu_t<T> backend, const T* x, Eigen::Index batch, cons
   using Plane = Eigen::Map<const Eigen::Array<T, S::plane, 1>>;
   using MutablePlane = Eigen::Map<Eigen::Array<T, S::plane, 1>>;
   saved.resize(2 * S::channels);
-  const double count = static_cast<double>(batch) * S::plane;
+  const double count = static_cast<double>(detail::reduction_count(batch)) * S::plane;
   const bool relu = act == Activation::relu;
+  // Data-parallel training: the statistics of the global batch, gathered sample by sample.
+  const bool global_statistics = training && distributed::DataParallel::active() != nullptr;
+  if (global_statistics) {
+    const std::vector<double> sums = batch_norm_detail::global_channel_sums<S::channels, 1>(
+        batch, [&](Eigen::Index n, Eigen::Index c, double* out) {
+          out[0] = static_cast<double>(Plane(x + n * S::size + c * S::plane).sum());
+        });
+    const std::vector<double> squares = batch_norm_detail::global_channel_sums<S::channels, 1>(
+        batch, [&](Eigen::Index n, Eigen::Index c, double* out) {
+          const auto mean_s = static_cast<T>(sums[c] / count);
+          out[0] =
+              static_cast<double>((Plane(x + n * S::size + c * S::plane) - mean_s).square().sum());
+        });
+    for (int c = 0; c < S::channels; ++c)
+      batch_norm_detail::finish_statistics(sums[c] / count, squares[c], count, running_mean[c],
+                                           running_var[c], &saved[2 * c]);
+  }
   detail::parallel_chunks(S::channels, 1, [&](Eigen::Index c, Eigen::Index) {
     const T* xc = x + c * S::plane;
-    double& mean = saved[2 * c];
-    double& rstd = saved[2 * c + 1];
-    if (training) {
+    if (training && !global_statistics) {
       double sum = 0;
       for (Eigen::Index n = 0; n < batch; ++n) sum += static_cast<double>(Plane(xc + n * S::size).sum());
-      mean = sum / count;
+      const double mean = sum / count;
       const auto mean_s = static_cast<T>(mean);
       double squares = 0;
       for (Eigen::Index n = 0; n < batch; ++n)
         squares += static_cast<double>((Plane(xc + n * S::size) - mean_s).square().sum());
-      // The squares were taken about mean_s; correct them to the exact mean.
-      const double shift = mean - static_cast<double>(mean_s);
-      squares -= count * shift * shift;
-      const double variance = std::max(0.0, squares / count);
-      rstd = 1.0 / std::sqrt(variance + kBatchNormEps);
-      running_mean[c] =
-          static_cast<T>((1 - kBatchNormMomentum) * running_mean[c] + kBatchNormMomentum * mean);
-      running_var[c] = static_cast<T>((1 - kBatchNormMomentum) * running_var[c] +
-                                      kBatchNormMomentum * squares / (count - 1));
-    } else {
-      mean = running_mean[c];
-      rstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + kBatchNormEps);
+      batch_norm_detail::finish_statistics(mean, squares, count, running_mean[c], running_var[c],
+                                           &saved[2 * c]);
+    } else if (!training) {
+      saved[2 * c] = running_mean[c];
+      saved[2 * c + 1] = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + kBatchNormEps);
     }
+    const double mean = saved[2 * c], rstd = saved[2 * c + 1];
     const auto mean_s = static_cast<T>(mean);
     const auto scale = static_cast<T>(rstd * weight[c]);
     const T shift = bias[c];
@@ -81,16 +131,32 @@ void batch_norm2d_backward(cpu_t<T>, const T* x, const T* dy, Eigen::Index batch
                            std::vector<double>& /*workspace*/) {
   using Plane = Eigen::Map<const Eigen::Array<T, S::plane, 1>>;
   using MutablePlane = Eigen::Map<Eigen::Array<T, S::plane, 1>>;
-  const double count = static_cast<double>(batch) * S::plane;
+  const double count = static_cast<double>(detail::reduction_count(batch)) * S::plane;
+  // Data-parallel training: sum(dy) and sum(dy (x - mean_s)) over the global batch.
+  std::vector<double> global_sums;
+  if (distributed::DataParallel::active() != nullptr)
+    global_sums = batch_norm_detail::global_channel_sums<S::channels, 2>(
+        batch, [&](Eigen::Index n, Eigen::Index c, double* out) {
+          const auto mean_s = static_cast<T>(saved[2 * c]);
+          const Plane g(dy + n * S::size + c * S::plane);
+          out[0] = static_cast<double>(g.sum());
+          out[1] =
+              static_cast<double>((g * (Plane(x + n * S::size + c * S::plane) - mean_s)).sum());
+        });
   detail::parallel_chunks(S::channels, 1, [&](Eigen::Index c, Eigen::Index) {
     const double mean = saved[2 * c], rstd = saved[2 * c + 1];
     const auto mean_s = static_cast<T>(mean);
     double sum_dy = 0, sum_dy_centered = 0;
-    for (Eigen::Index n = 0; n < batch; ++n) {
-      const Plane in(x + n * S::size + c * S::plane);
-      const Plane g(dy + n * S::size + c * S::plane);
-      sum_dy += static_cast<double>(g.sum());
-      sum_dy_centered += static_cast<double>((g * (in - mean_s)).sum());
+    if (!global_sums.empty()) {
+      sum_dy = global_sums[2 * c];
+      sum_dy_centered = global_sums[2 * c + 1];
+    } else {
+      for (Eigen::Index n = 0; n < batch; ++n) {
+        const Plane in(x + n * S::size + c * S::plane);
+        const Plane g(dy + n * S::size + c * S::plane);
+        sum_dy += static_cast<double>(g.sum());
+        sum_dy_centered += static_cast<double>((g * (in - mean_s)).sum());
+      }
     }
     // sum(dy * (x - mean)) from sum(dy * (x - mean_s)).
     sum_dy_centered -= (mean - static_cast<double>(mean_s)) * sum_dy;

@@ -20,6 +20,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <array>
+#include <vector>
 
 #include "dae/backend/cpu/lanes.hpp"
 #include "dae/backend/cpu/parallel.hpp"
@@ -289,8 +290,12 @@ void conv2d_backward(const T* x, const T* dy, Eigen::Index batch, const T* weigh
       conv_detail::store_image<B>(dimg, static_cast<const T*>(nullptr), count, n, dx);
     }
   });
-  conv_detail::add_partials(partials, chunks, partial_size, 0, OutChannels * B::R, dweight);
-  conv_detail::add_partials(partials, chunks, partial_size, OutChannels * B::R, OutChannels, dbias);
+  std::vector<T> gathered;
+  Eigen::Index rows = chunks;
+  const T* all =
+      detail::batch_rows<T>(partials, rows, partial_size, /*per_sample=*/false, gathered);
+  conv_detail::add_partials(all, rows, partial_size, 0, OutChannels * B::R, dweight);
+  conv_detail::add_partials(all, rows, partial_size, OutChannels * B::R, OutChannels, dbias);
 }
 
 /// y = conv_transpose2d(x, weight) + bias. The geometry is that of the forward conv whose
@@ -352,8 +357,12 @@ void conv_transpose2d_backward(const T* x, const T* dy, Eigen::Index batch, cons
       from_lanes<B::column_size>(col, count, n, B::column_size, dx);
     }
   });
-  conv_detail::add_partials(partials, chunks, partial_size, 0, InChannels * B::R, dweight);
-  conv_detail::add_partials(partials, chunks, partial_size, InChannels * B::R, C, dbias);
+  std::vector<T> gathered;
+  Eigen::Index rows = chunks;
+  const T* all =
+      detail::batch_rows<T>(partials, rows, partial_size, /*per_sample=*/false, gathered);
+  conv_detail::add_partials(all, rows, partial_size, 0, InChannels * B::R, dweight);
+  conv_detail::add_partials(all, rows, partial_size, InChannels * B::R, C, dbias);
 }
 
 }  // namespace dae::cpu_ops

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dae/backend/cpu/thread_pool.hpp"
+#include "dae/distributed/data_parallel.hpp"
 
 namespace dae {
 
@@ -47,9 +48,6 @@ inline int threads() {
 
 namespace detail {
 
-/// Samples per reduction chunk: fixed, so reductions do not depend on the thread count.
-inline constexpr Eigen::Index kReductionChunk = 16;
-
 /// Runs body(first, last) over [0, count) in parallel, one call per chunk of `chunk` items.
 template <class Body>
 void parallel_chunks(Eigen::Index count, Eigen::Index chunk, Body&& body) {
@@ -69,9 +67,29 @@ void parallel_ranges(Eigen::Index count, Body&& body) {
       ranges, [&](std::int64_t r) { body(count * r / ranges, count * (r + 1) / ranges); });
 }
 
+/// The number of samples a batch reduction divides by: the global batch under a data-parallel
+/// scope (dae/distributed/data_parallel.hpp), else `batch`.
+inline Eigen::Index reduction_count(Eigen::Index batch) {
+  const distributed::DataParallel* scope = distributed::DataParallel::active();
+  return scope == nullptr ? batch : scope->global_batch();
+}
+
+/// The rows of `width` values a batch reduction folds, one per chunk (per_sample false) or per
+/// sample: `local` itself, or under a data-parallel scope every rank's rows in global order,
+/// gathered into `storage`. `rows` becomes the number of rows returned.
+template <class T>
+const T* batch_rows(const T* local, Eigen::Index& rows, Eigen::Index width, bool per_sample,
+                    std::vector<T>& storage) {
+  const distributed::DataParallel* scope = distributed::DataParallel::active();
+  if (scope == nullptr) return local;
+  scope->gather_rows(local, rows, width, per_sample, storage);
+  rows = static_cast<Eigen::Index>(storage.size()) / width;
+  return storage.data();
+}
+
 /// Deterministic parallel sum: accumulate(first, last, partial) adds the contribution of items
 /// [first, last) into a zeroed `partial` shaped like `total`; partials are added to `total` in
-/// chunk order.
+/// chunk order (under a data-parallel scope, every rank's, in global chunk order).
 template <class Matrix, class Accumulate>
 void deterministic_sum(Eigen::Index count, Matrix& total, Accumulate&& accumulate) {
   const Eigen::Index chunks = (count + kReductionChunk - 1) / kReductionChunk;
@@ -81,7 +99,21 @@ void deterministic_sum(Eigen::Index count, Matrix& total, Accumulate&& accumulat
     partial = Matrix::Zero(total.rows(), total.cols());
     accumulate(first, last, partial);
   });
-  for (const Matrix& partial : partials) total += partial;
+  if (distributed::DataParallel::active() == nullptr) {
+    for (const Matrix& partial : partials) total += partial;
+    return;
+  }
+  using Scalar = typename Matrix::Scalar;
+  const Eigen::Index width = total.size();
+  std::vector<Scalar> local(static_cast<std::size_t>(chunks * width));
+  for (Eigen::Index c = 0; c < chunks; ++c)
+    Eigen::Map<Matrix>(local.data() + c * width, total.rows(), total.cols()) =
+        partials[static_cast<std::size_t>(c)];
+  std::vector<Scalar> storage;
+  Eigen::Index rows = chunks;
+  const Scalar* all = batch_rows(local.data(), rows, width, /*per_sample=*/false, storage);
+  for (Eigen::Index c = 0; c < rows; ++c)
+    total += Eigen::Map<const Matrix>(all + c * width, total.rows(), total.cols());
 }
 
 }  // namespace detail

@@ -1,10 +1,10 @@
-// The one-process half of the data-parallel reductions: how a batch is sharded, and that the
-// ordered sum on LocalCommunicator is deterministic_sum's fold. The same check over MPI, on 1, 2
-// and 3 processes, is mpi_ordered_sum_test.cpp.
+// Data-parallel training in one process: how a batch is sharded, and that a DataParallel scope
+// over LocalCommunicator (one rank) changes no bit. The same checks on 1, 2 and 3 MPI processes
+// are mpi_data_parallel_test.cpp.
 #include <catch2/catch.hpp>
 
 #include "dae/distributed/communicator.hpp"
-#include "distributed/ordered_sum_check.hpp"
+#include "distributed/data_parallel_check.hpp"
 
 using dae::distributed::shard_of;
 
@@ -35,10 +35,21 @@ TEST_CASE("shard_of refuses more processes than chunks", "[distributed]") {
   REQUIRE_THROWS_AS(shard_of(256, 2, 2), std::invalid_argument);
 }
 
-TEST_CASE("the ordered sum on one process has deterministic_sum's bits", "[distributed]") {
+TEST_CASE("a one-rank data-parallel scope changes no bit", "[distributed]") {
   const dae::distributed::LocalCommunicator local;
   for (const Eigen::Index batch : {16, 100, 256}) {
     INFO("batch " << batch);
-    REQUIRE(dae::test::count_mismatches(local, 64, 10, batch) == 0);
+    REQUIRE(dae::test::linear_gradient_mismatches(local, batch) == 0);
   }
+  REQUIRE(dae::test::training_step_mismatches(local, 100, 2) == 0);
+}
+
+TEST_CASE("a layer that sees another batch than its shard is refused", "[distributed]") {
+  const dae::distributed::LocalCommunicator local;
+  dae::Autoencoder<4> model(7);
+  model.train();
+  dae::Autoencoder<4>::Images images(32);
+  const dae::distributed::DataParallel scope(local, 64);
+  REQUIRE_THROWS_WITH(model.train_step(images, images),
+                      Catch::Contains("a layer saw 32 samples where rank 0's shard has 64"));
 }
